@@ -1,0 +1,240 @@
+"""An absence: the parsed, validated params of one ``ooo_absence`` run.
+
+Everything that can reject an absence is checked here, before any side effect, and every
+problem is reported at once, each in a sentence the person who filed it can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from ooo.team import Person, Team
+
+Kind = Literal["planned", "unexpected"]
+KINDS: tuple[str, ...] = ("planned", "unexpected")
+NOTE_MAX_CHARS = 500
+RUN_ID_PREFIX = "absence__"
+
+#: Given candidate run ids, how many of them are absences still in flight. The DAG answers it
+#: from Airflow's own runs; tests answer it from a list.
+RunsInFlight = Callable[[list[str]], int]
+
+
+class AbsenceRejected(ValueError):
+    """The absence cannot be carried out; ``problems`` says why, one sentence each."""
+
+    def __init__(self, problems: Iterable[str]):
+        self.problems = list(problems)
+        super().__init__("The absence was rejected:\n" + "\n".join(f"- {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Absence:
+    employee: Person
+    buddy: Person
+    manager: Person | None
+    start: dt.date
+    end: dt.date
+    kind: Kind
+    reachable: bool
+    note: str
+    requested_at: dt.datetime  # the run's logical date: when the absence was asked for
+
+    @property
+    def run_id(self) -> str:
+        return run_id_for(self.employee.email, self.start, self.end)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def is_unexpected(self) -> bool:
+        return self.kind == "unexpected"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe record (XCom); :func:`absence_from_dict` reads it back."""
+        return {
+            "employee": asdict(self.employee),
+            "buddy": asdict(self.buddy),
+            "manager": asdict(self.manager) if self.manager else None,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "kind": self.kind,
+            "reachable": self.reachable,
+            "note": self.note,
+            "requested_at": self.requested_at.isoformat(),
+        }
+
+
+def absence_from_dict(raw: Mapping[str, Any]) -> Absence:
+    return Absence(
+        employee=Person(**raw["employee"]),
+        buddy=Person(**raw["buddy"]),
+        manager=Person(**raw["manager"]) if raw.get("manager") else None,
+        start=dt.date.fromisoformat(raw["start"]),
+        end=dt.date.fromisoformat(raw["end"]),
+        kind=raw["kind"],
+        reachable=bool(raw["reachable"]),
+        note=raw.get("note") or "",
+        requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
+    )
+
+
+def run_id_for(employee: str, start: dt.date | str, end: dt.date | str) -> str:
+    """The contract's run id: the same absence triggered twice is refused, not doubled."""
+    return f"{RUN_ID_PREFIX}{employee.strip().lower()}__{start}__{end}"
+
+
+def parse_absence(
+    params: Mapping[str, Any],
+    team: Team,
+    requested_at: dt.datetime,
+    runs_in_flight: RunsInFlight | None = None,
+) -> Absence:
+    """Parse and check the params; raise :class:`AbsenceRejected` listing every problem."""
+    problems: list[str] = []
+    employee = _person(params, "employee", team, problems)
+    buddy_email = params.get("backup_buddy") or None
+    if buddy_email is None and employee is not None:
+        buddy_email = employee.buddy
+        if buddy_email is None:
+            problems.append(
+                f"{employee.name} has no backup buddy in the roster: choose one in backup_buddy."
+            )
+    buddy = _person({"backup_buddy": buddy_email}, "backup_buddy", team, problems) if buddy_email else None
+    start = _date(params, "start_date", problems)
+    end = _date(params, "end_date", problems)
+    kind = params.get("kind")
+    if kind not in KINDS:
+        problems.append(f"kind must be 'planned' or 'unexpected', not {kind!r}.")
+    note = _note(params.get("note"), problems)
+    reachable = params.get("reachable", False)
+    if not isinstance(reachable, bool):
+        problems.append(f"reachable must be true or false, not {reachable!r}.")
+
+    if employee and buddy and employee.email == buddy.email:
+        problems.append(
+            f"{employee.name} cannot be their own backup buddy: choose someone who will be in."
+        )
+    if start and end:
+        if end < start:
+            problems.append(f"end_date {end} is before start_date {start}: the end is the last day out.")
+        elif (end - start).days + 1 > team.max_absence_days:
+            problems.append(
+                f"The absence lasts {(end - start).days + 1} days, longer than the team's limit of "
+                f"{team.max_absence_days}: split it, or ask ops to raise max_absence_days."
+            )
+    if start and employee and kind == "planned":
+        today = requested_at.astimezone(employee.tz).date()
+        if start < today:
+            problems.append(
+                f"A planned absence cannot start in the past ({start} is before {today} in "
+                f"{employee.timezone}); log it as unexpected instead."
+            )
+    if start and end and end >= start and buddy and employee and buddy.email != employee.email:
+        if runs_in_flight is not None:
+            clash = buddy_out(buddy.email, start, end, team.max_absence_days, runs_in_flight)
+            if clash:
+                problems.append(
+                    f"The backup buddy {buddy.name} is out {clash[0]} to {clash[1]}, overlapping this "
+                    "absence: choose another buddy in backup_buddy."
+                )
+    if problems:
+        raise AbsenceRejected(problems)
+    assert employee and buddy and start and end  # narrowed by the checks above
+    manager = team.person(employee.manager) if employee.manager else None
+    return Absence(
+        employee=employee,
+        buddy=buddy,
+        manager=manager,
+        start=start,
+        end=end,
+        kind=kind,  # type: ignore[arg-type]
+        reachable=reachable,
+        note=note,
+        requested_at=requested_at,
+    )
+
+
+def buddy_out(
+    buddy: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight
+) -> tuple[dt.date, dt.date] | None:
+    """The buddy's own absence in flight that overlaps ``start``..``end``, if any.
+
+    Absences are found by the contract's run ids (one per employee and dates), so the question
+    Airflow can answer, "how many of these runs are in flight", is enough: first which start
+    dates, then which end date.
+    """
+    starts = [start - dt.timedelta(days=n) for n in range(max_days - 1, 0, -1)]
+    starts += [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+    def ids_for(first: dt.date) -> list[str]:
+        lasts = (first + dt.timedelta(days=n) for n in range(max_days))
+        return [run_id_for(buddy, first, last) for last in lasts if last >= start]
+
+    every = [rid for first in starts for rid in ids_for(first)]
+    if not every or runs_in_flight(every) == 0:
+        return None
+    for first in starts:
+        ids = ids_for(first)
+        if ids and runs_in_flight(ids):
+            for rid in ids:
+                if runs_in_flight([rid]):
+                    last = dt.date.fromisoformat(rid.rsplit("__", 1)[1])
+                    return first, last
+    return None
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _person(params: Mapping[str, Any], key: str, team: Team, problems: list[str]) -> Person | None:
+    value = params.get(key)
+    if not value:
+        problems.append(f"{key} is missing: give the person's work email.")
+        return None
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+        problems.append(f"{key} {value!r} is not an email address.")
+        return None
+    person = team.person(value)
+    if person is None:
+        problems.append(f"{key} {value.strip()} is not in the {team.name} roster.")
+    return person
+
+
+def _date(params: Mapping[str, Any], key: str, problems: list[str]) -> dt.date | None:
+    value = params.get(key)
+    if value in (None, ""):
+        problems.append(f"{key} is missing: give a date as YYYY-MM-DD.")
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        problems.append(f"{key} {value!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01.")
+        return None
+
+
+def _note(value: Any, problems: list[str]) -> str:
+    """Free text stays text: HTML is kept verbatim (escaped where shown), control characters refused."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        problems.append("note must be text.")
+        return ""
+    bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"})
+    if bad:
+        names = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        problems.append(f"note contains control characters ({names}): remove them and try again.")
+    if len(value) > NOTE_MAX_CHARS:
+        problems.append(f"note is {len(value)} characters long; keep it under {NOTE_MAX_CHARS}.")
+    return value.strip()

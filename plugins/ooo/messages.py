@@ -1,0 +1,88 @@
+"""Every text a person reads comes from ``include/templates/``; this module renders them.
+
+Three kinds of template, told apart by their ending:
+
+* ``*.html``: autoescaped HTML (note bodies and free text are user content);
+* ``*.slack``: Slack mrkdwn; every value is escaped for Slack (``&``, ``<``, ``>``) unless it is a
+  :class:`Mrkdwn` (a mention like ``<@U123>`` or a link the code built);
+* ``*.txt``: plain text, left as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES_DIR = Path(os.environ.get("OOO_TEMPLATES_DIR") or Path(__file__).resolve().parents[2] / "include" / "templates")
+
+
+class Mrkdwn(str):
+    """Text that is already Slack markup (a mention, a link): not escaped again."""
+
+
+def slack_escape(value: Any) -> str:
+    if isinstance(value, Mrkdwn):
+        return value
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def long_date(value: dt.date | dt.datetime | str) -> str:
+    """``Tuesday, December 1, 2026``: how the procedure writes dates to people."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value:%A, %B} {value.day}, {value.year}"
+
+
+def short_date(value: dt.date | dt.datetime | str) -> str:
+    """``Tue Dec 1``."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value:%a %b} {value.day}"
+
+
+def local_time(value: dt.datetime | str, tz: str | None = None) -> str:
+    """``Tue Dec 1, 4:05 PM MST`` in ``tz`` (the employee's zone)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if tz:
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo(tz))
+    hour = value.hour % 12 or 12
+    return f"{value:%a %b} {value.day}, {hour}:{value:%M %p %Z}".strip()
+
+
+def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        finalize=finalize,
+    )
+    env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time)
+    return env
+
+
+@cache
+def _environments() -> dict[str, Environment]:
+    return {
+        "html": _environment(autoescape=select_autoescape(["html"], default=False)),
+        "slack": _environment(finalize=slack_escape),
+        "txt": _environment(),
+    }
+
+
+def render(name: str, **context: Any) -> str:
+    """Render ``include/templates/<name>`` with ``context``; the ending picks the escaping."""
+    kind = name.rsplit(".", 1)[-1]
+    env = _environments().get(kind, _environments()["txt"])
+    return env.get_template(name).render(**context).strip() + "\n"

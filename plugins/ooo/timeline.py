@@ -1,0 +1,221 @@
+"""The absence timeline: when each step of the OOO procedure happens.
+
+One pure function, :func:`plan_timeline`, turns an absence and the team's settings into dated
+moments in the employee's time zone. Weekends and the team's holidays are skipped, and local
+times are built with pendulum, so 17:00 stays 17:00 across a DST change (a local time that does
+not exist on a spring-forward day moves forward to the first one that does).
+
+Two rules from the procedure:
+
+* catch-up: a moment already past when its turn comes runs at once (an absence logged late
+  still gets its notices); :meth:`Moment.is_late` tells;
+* lapsed: a step whose purpose is gone when the absence is requested (the day-before notice of
+  an absence already over, a handover meeting on a day already past) is skipped, and
+  :attr:`Moment.skip` says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+
+from ooo.absence import Absence
+from ooo.team import Team
+
+#: The procedure's steps in the order a run carries them out (task ids use the same names).
+STEPS: tuple[str, ...] = (
+    "validate",
+    "approval",
+    "calendar_cleanup",
+    "handover_meeting",
+    "coverage_review",
+    "team_notice",
+    "buddy_handover",
+    "voicemail_reminder",
+    "auto_reply_on",
+    "sms_review",
+    "auto_reply_off",
+    "return_digest",
+)
+
+
+@dataclass(frozen=True)
+class Moment:
+    step: str
+    at: dt.datetime  # aware, in the employee's time zone
+    skip: str | None = None  # why the step will not run, when it will not
+
+    def is_late(self, now: dt.datetime) -> bool:
+        """Already past: the step runs at once instead of waiting (catch-up)."""
+        return self.at <= now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "at": self.at.isoformat(), "skip": self.skip}
+
+
+@dataclass(frozen=True)
+class Review:
+    """One daily review of the employee's SMS queue: texts received in ``since``..``at``."""
+
+    day: dt.date
+    at: dt.datetime
+    since: dt.datetime
+    final: bool = False  # the return morning's review of the final stretch
+
+    @property
+    def label(self) -> str:
+        return f"{self.day.isoformat()} (return morning)" if self.final else self.day.isoformat()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "at": self.at.isoformat(),
+            "since": self.since.isoformat(),
+            "final": self.final,
+            "label": self.label,
+        }
+
+
+@dataclass(frozen=True)
+class Timeline:
+    timezone: str
+    out_from: dt.datetime  # start of the first day out
+    back_at: dt.datetime  # start of the first working day back
+    return_day: dt.date
+    approval_deadline: dt.datetime
+    moments: dict[str, Moment]
+    reviews: tuple[Review, ...]
+
+    def __getitem__(self, step: str) -> Moment:
+        return self.moments[step]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "timezone": self.timezone,
+            "out_from": self.out_from.isoformat(),
+            "back_at": self.back_at.isoformat(),
+            "return_day": self.return_day.isoformat(),
+            "approval_deadline": self.approval_deadline.isoformat(),
+            "moments": {name: m.to_dict() for name, m in self.moments.items()},
+            "reviews": [r.to_dict() for r in self.reviews],
+        }
+
+
+def timeline_from_dict(raw: dict[str, Any]) -> Timeline:
+    parse = dt.datetime.fromisoformat
+    return Timeline(
+        timezone=raw["timezone"],
+        out_from=parse(raw["out_from"]),
+        back_at=parse(raw["back_at"]),
+        return_day=dt.date.fromisoformat(raw["return_day"]),
+        approval_deadline=parse(raw["approval_deadline"]),
+        moments={
+            name: Moment(step=m["step"], at=parse(m["at"]), skip=m.get("skip"))
+            for name, m in raw["moments"].items()
+        },
+        reviews=tuple(
+            Review(
+                day=dt.date.fromisoformat(r["day"]),
+                at=parse(r["at"]),
+                since=parse(r["since"]),
+                final=r.get("final", False),
+            )
+            for r in raw["reviews"]
+        ),
+    )
+
+
+def local(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
+    """``day`` at local time ``at`` in ``tz``; a time skipped by DST moves forward."""
+    return pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, tz=tz)
+
+
+def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
+    """Every dated moment of ``absence``; ``now`` is when it was requested (the run's logical date)."""
+    tz = absence.employee.timezone
+    now = pendulum.instance(now).in_timezone(tz)
+    times = team.times
+    midnight = dt.time(0, 0)
+    out_from = local(absence.start, midnight, tz)
+    return_day = team.next_working_day(absence.end)
+    back_at = local(return_day, midnight, tz)
+    digest_at = local(return_day, times["return_digest"], tz)
+    day_before = team.previous_working_day(absence.start)
+    unexpected = absence.is_unexpected
+    over = "the absence was over before it was logged" if now >= back_at else None
+
+    moments: dict[str, Moment] = {}
+
+    def add(step: str, at: dt.datetime, skip: str | None = None) -> None:
+        moments[step] = Moment(step=step, at=at, skip=skip)
+
+    add("approval", now, "unexpected absence: no approval needed" if unexpected else None)
+    add("calendar_cleanup", now)
+
+    handover_at = local(day_before, times.get("handover_meeting", dt.time(14)), tz)
+    add("handover_meeting", handover_at, _meeting_skip(absence, "csm", handover_at, now, day_before))
+    review_day = _on_or_before(team, absence.start - dt.timedelta(days=7))
+    coverage_at = local(review_day, times.get("coverage_review", dt.time(10)), tz)
+    add("coverage_review", coverage_at, _meeting_skip(absence, "cc", coverage_at, now, review_day))
+
+    notice_at = now if unexpected else local(day_before, times["team_notice"], tz)
+    add("team_notice", notice_at, over)
+    add("buddy_handover", notice_at, over)
+    no_number = None if absence.employee.justcall_number else "no JustCall number in the roster"
+    add("voicemail_reminder", notice_at, over or no_number)
+    add("auto_reply_on", now if unexpected else local(absence.start, times["auto_reply_on"], tz), over)
+    add("auto_reply_off", digest_at)
+    add("return_digest", digest_at)
+
+    return Timeline(
+        timezone=tz,
+        out_from=out_from,
+        back_at=back_at,
+        return_day=return_day,
+        approval_deadline=_approval_deadline(out_from, now, tz),
+        moments=moments,
+        reviews=_reviews(absence, team, out_from, return_day, digest_at, tz),
+    )
+
+
+def _reviews(
+    absence: Absence, team: Team, out_from: dt.datetime, return_day: dt.date, digest_at: dt.datetime, tz: str
+) -> tuple[Review, ...]:
+    reviews: list[Review] = []
+    since = out_from
+    day = absence.start
+    while day <= absence.end:
+        if team.is_working_day(day):
+            at = local(day, team.times["sms_review"], tz)
+            reviews.append(Review(day=day, at=at, since=since))
+            since = at
+        day += dt.timedelta(days=1)
+    reviews.append(Review(day=return_day, at=digest_at, since=since, final=True))
+    return tuple(reviews)
+
+
+def _meeting_skip(
+    absence: Absence, role: str, at: dt.datetime, now: dt.datetime, day: dt.date
+) -> str | None:
+    what = "handover meeting" if role == "csm" else "coverage review"
+    if absence.employee.role != role:
+        return f"a {what} is for {role.upper()}s; {absence.employee.name} is {absence.employee.role}"
+    if absence.is_unexpected:
+        return f"unexpected absence: no time for a {what}"
+    if at <= now:
+        return f"the {what}'s day ({day.isoformat()}) had passed when the absence was requested"
+    return None
+
+
+def _on_or_before(team: Team, day: dt.date) -> dt.date:
+    return day if team.is_working_day(day) else team.previous_working_day(day)
+
+
+def _approval_deadline(out_from: dt.datetime, now: dt.datetime, tz: str) -> dt.datetime:
+    """The manager answers before the absence starts; asked on the day itself, by its end."""
+    if out_from > now:
+        return out_from
+    return local(now.date() + dt.timedelta(days=1), dt.time(0, 0), tz)

@@ -1,0 +1,318 @@
+"""The sandbox's frame: one loopback HTTP server, a path prefix per API, shared state and faults.
+
+Each API (``sandbox/apis/*.py``) is an :class:`Api` subclass that speaks its service's real wire
+format under ``/<name>/...`` (``/slack/api/chat.postMessage``, ``/google/calendar/v3/...``).
+The frame adds what every API shares: seeding from the team roster, fault injection (429s with
+Retry-After, 5xx, latency), a request log, a JSON view of the state for tests and an HTML page
+for people.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ooo.team import Team, load_team
+
+log = logging.getLogger("sandbox")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # below the API's prefix, always starting with "/"
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON, str -> text, bytes as is, None -> empty
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> tuple[bytes, str]:
+        if self.body is None:
+            return b"", "application/json"
+        if isinstance(self.body, bytes):
+            return self.body, self.headers.get("Content-Type", "application/octet-stream")
+        if isinstance(self.body, str):
+            return self.body.encode(), self.headers.get("Content-Type", "text/html; charset=utf-8")
+        return json.dumps(self.body).encode(), "application/json; charset=utf-8"
+
+
+class ApiError(Exception):
+    """Raised inside a handler; the API turns it into its own error envelope."""
+
+    def __init__(self, status: int, message: str, **details: Any):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class Faults:
+    """Per-API fault injection, set by tests (``Sandbox.faults``) or ``POST /_sandbox/faults/<api>``."""
+
+    rate_limit_next: int = 0  # answer the next N requests with 429 + Retry-After
+    retry_after: int = 1
+    fail_next: int = 0  # answer the next N requests with ``fail_status``
+    fail_status: int = 503
+    error_rate: float = 0.0  # chance of ``fail_status`` on any request
+    latency_ms: int = 0
+
+
+class Api:
+    """One service's API. Subclasses set ``name`` (the path prefix) and ``title``."""
+
+    name: str = ""
+    title: str = ""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+
+    # -- to implement -------------------------------------------------------------------------
+    def seed(self, team: Team, anchor: dt.date) -> None:
+        """Fill the state with the sample scenario around ``anchor`` (the demo's today)."""
+
+    def handle(self, req: Request) -> Response:
+        raise ApiError(404, f"no route {req.method} {req.path}")
+
+    def error(self, status: int, message: str, retry_after: int | None = None, **details: Any) -> Response:
+        """The service's own error envelope (429s carry Retry-After)."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        return Response(status, {"error": message, **details}, headers)
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def connection(self, base_url: str) -> dict[str, Any]:
+        """The Airflow connection (as ``AIRFLOW_CONN_*`` JSON) that points at this API."""
+        return {}
+
+    def render(self) -> str:
+        """An HTML fragment for the sandbox page; by default the state as JSON."""
+        return f"<pre>{html.escape(json.dumps(self.state(), indent=2, default=str))}</pre>"
+
+
+class Sandbox:
+    """The state of every API, the faults and the request log; served by :class:`SandboxServer`."""
+
+    def __init__(self, team: Team, api_classes: list[type[Api]], anchor: dt.date | None = None):
+        self.team = team
+        self.anchor = anchor or dt.date.today()
+        self.lock = threading.RLock()
+        self.apis: dict[str, Api] = {}
+        for cls in api_classes:
+            self.apis[cls.name] = cls(self)
+        self.faults: dict[str, Faults] = {name: Faults() for name in self.apis}
+        self.requests: deque[dict[str, Any]] = deque(maxlen=500)
+        self.base_url = ""
+
+    def api(self, name: str) -> Any:
+        return self.apis[name]
+
+    def seed(self) -> None:
+        with self.lock:
+            for api in self.apis.values():
+                api.seed(self.team, self.anchor)
+
+    def reset(self) -> None:
+        with self.lock:
+            for name, api in list(self.apis.items()):
+                self.apis[name] = type(api)(self)
+            self.faults = {name: Faults() for name in self.apis}
+            self.requests.clear()
+
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            return {name: api.state() for name, api in self.apis.items()}
+
+    def connections(self) -> dict[str, dict[str, Any]]:
+        """Airflow connection id -> connection JSON, for every API that has one."""
+        conns: dict[str, dict[str, Any]] = {}
+        for api in self.apis.values():
+            conns.update(api.connection(self.base_url))
+        return conns
+
+    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
+        parts = urlsplit(raw_path)
+        segments = parts.path.split("/", 2)
+        name = segments[1] if len(segments) > 1 else ""
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if parts.path in ("", "/"):
+            from sandbox.page import render_page
+
+            return Response(200, render_page(self))
+        if name == "_sandbox":
+            return self._admin(method, parts.path, body)
+        api = self.apis.get(name)
+        if api is None:
+            return Response(404, {"error": f"no API under /{name}"})
+        req = Request(method, "/" + (segments[2] if len(segments) > 2 else ""), query, headers, body)
+        response = self._faulted(api) or self._handle(api, req)
+        with self.lock:
+            self.requests.append(
+                {
+                    "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "api": name,
+                    "method": method,
+                    "path": req.path,
+                    "status": response.status,
+                }
+            )
+        return response
+
+    def _handle(self, api: Api, req: Request) -> Response:
+        try:
+            with self.lock:
+                return api.handle(req)
+        except ApiError as exc:
+            return api.error(exc.status, exc.message, **exc.details)
+        except Exception as exc:  # a sandbox bug must show, not hang the client
+            log.exception("sandbox %s crashed on %s %s", api.name, req.method, req.path)
+            return api.error(500, f"sandbox error: {exc!r}")
+
+    def _faulted(self, api: Api) -> Response | None:
+        with self.lock:
+            f = self.faults[api.name]
+            delay = f.latency_ms
+            if f.rate_limit_next > 0:
+                f.rate_limit_next -= 1
+                return api.error(429, "rate limited", retry_after=f.retry_after)
+            if f.fail_next > 0 or (f.error_rate and random.random() < f.error_rate):
+                f.fail_next = max(0, f.fail_next - 1)
+                return api.error(f.fail_status, "injected failure")
+        if delay:
+            time.sleep(delay / 1000)
+        return None
+
+    def _admin(self, method: str, path: str, body: bytes) -> Response:
+        parts = path.strip("/").split("/")[1:]
+        if method == "GET" and parts == ["state"]:
+            return Response(200, self.state())
+        if method == "GET" and len(parts) == 2 and parts[0] == "state" and parts[1] in self.apis:
+            with self.lock:
+                return Response(200, self.apis[parts[1]].state())
+        if method == "GET" and parts == ["requests"]:
+            with self.lock:
+                return Response(200, list(self.requests))
+        if method == "POST" and len(parts) == 2 and parts[0] == "faults" and parts[1] in self.faults:
+            fields = {f.name for f in dataclasses.fields(Faults)}
+            given = json.loads(body or b"{}")
+            unknown = set(given) - fields
+            if unknown:
+                return Response(400, {"error": f"unknown fault fields {sorted(unknown)}"})
+            with self.lock:
+                self.faults[parts[1]] = Faults(**given)
+            return Response(200, dataclasses.asdict(self.faults[parts[1]]))
+        if method == "POST" and parts == ["reset"]:
+            self.reset()
+            self.seed()
+            return Response(200, {"ok": True})
+        return Response(404, {"error": f"no admin route {method} {path}"})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sandbox: Sandbox
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        response = self.sandbox.dispatch(self.command, self.path, headers, body)
+        payload, content_type = response.encode()
+        self.send_response(response.status)
+        if response.status != HTTPStatus.NO_CONTENT:
+            self.send_header("Content-Type", content_type)
+        for name, value in response.headers.items():
+            if name.lower() != "content-type":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+class SandboxServer:
+    """Serves a :class:`Sandbox` on loopback in a background thread (port 0 = a free port)."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0):
+        handler = type("Handler", (_Handler,), {"sandbox": sandbox})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.sandbox = sandbox
+        self.url = f"http://{host}:{self.httpd.server_address[1]}"
+        sandbox.base_url = self.url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def make_sandbox(team: Team | None = None, anchor: dt.date | None = None, seed: bool = True) -> Sandbox:
+    from sandbox.apis import API_CLASSES
+
+    sandbox = Sandbox(team or load_team(), API_CLASSES, anchor=anchor)
+    if seed:
+        sandbox.seed()
+    return sandbox
+
+
+def start_sandbox(
+    team: Team | None = None, port: int = 0, anchor: dt.date | None = None, seed: bool = True
+) -> SandboxServer:
+    """Start a seeded sandbox on a free loopback port; ``.url``, ``.sandbox``, ``.stop()``."""
+    return SandboxServer(make_sandbox(team, anchor, seed), port=port).start()
+
+
+def connection_env(conns: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``AIRFLOW_CONN_<ID>`` environment variables for the given connections."""
+    return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in conns.items()}
+

@@ -1,0 +1,44 @@
+"""The sandbox's page: what each API holds now, for people watching a demo or a test."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox.core import Sandbox
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:12px 24px}header a{color:#9cc2ff}
+nav{padding:8px 24px;background:#e9ecf2}nav a{margin-right:14px}
+section{background:#fff;margin:16px 24px;padding:12px 18px;border-radius:8px;box-shadow:0 1px 2px #0002}
+h2{margin:4px 0 10px}table{border-collapse:collapse;width:100%;font-size:13px}
+td,th{border-bottom:1px solid #e3e6ec;padding:4px 6px;text-align:left;vertical-align:top}
+pre{white-space:pre-wrap;font-size:12px;max-height:420px;overflow:auto}
+.muted{color:#6b7385}
+"""
+
+
+def render_page(sandbox: Sandbox) -> str:
+    with sandbox.lock:
+        sections = [
+            f'<section id="{api.name}"><h2>{html.escape(api.title)}</h2>{api.render()}</section>'
+            for api in sandbox.apis.values()
+        ]
+        rows = "".join(
+            f"<tr><td>{html.escape(r['at'])}</td><td>{r['api']}</td><td>{r['method']}</td>"
+            f"<td>{html.escape(r['path'])}</td><td>{r['status']}</td></tr>"
+            for r in reversed(sandbox.requests)
+        )
+    nav = "".join(f'<a href="#{name}">{name}</a>' for name in sandbox.apis)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>ooo-pipelines sandbox</title>"
+        "<meta http-equiv='refresh' content='10'>"
+        f"<style>{_STYLE}</style></head><body>"
+        f"<header><b>ooo-pipelines sandbox</b> · {html.escape(sandbox.team.company)} · "
+        f"seeded around {sandbox.anchor} · <a href='/_sandbox/state'>state as JSON</a></header>"
+        f"<nav>{nav}<a href='#requests'>requests</a></nav>{''.join(sections)}"
+        f"<section id='requests'><h2>Requests</h2><table><tr><th>at</th><th>api</th><th>method</th>"
+        f"<th>path</th><th>status</th></tr>{rows}</table></section></body></html>"
+    )

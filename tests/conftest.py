@@ -1,0 +1,85 @@
+"""Fixtures shared by every suite: the sample team, a sandbox on a free port, step contexts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pendulum
+import pytest
+
+from ooo.absence import Absence, parse_absence
+from ooo.services import Services
+from ooo.steps import Records, StepContext
+from ooo.team import Team, load_team
+from ooo.timeline import plan_timeline
+from sandbox import SandboxServer, connection_env, start_sandbox
+
+
+@pytest.fixture(scope="session")
+def team() -> Team:
+    return load_team()
+
+
+@pytest.fixture
+def sandbox(team: Team) -> Iterator[SandboxServer]:
+    """A seeded sandbox on a free loopback port; ``sandbox.sandbox`` is its state."""
+    server = start_sandbox(team)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def connections(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
+    """Point the ``ooo_*`` Airflow connections (as env vars) at the sandbox."""
+    for name, value in connection_env(sandbox.sandbox.connections()).items():
+        monkeypatch.setenv(name, value)
+    return sandbox
+
+
+@pytest.fixture
+def make_absence(team: Team) -> Callable[..., Absence]:
+    """``make_absence(employee=..., start=..., end=..., kind=..., requested_at=...)``."""
+
+    def make(
+        employee: str = "maya.patel@yellowstonelocal.com",
+        start: dt.date | str = "2026-12-07",
+        end: dt.date | str = "2026-12-11",
+        kind: str = "planned",
+        requested_at: dt.datetime | None = None,
+        **params: Any,
+    ) -> Absence:
+        given = {
+            "employee": employee,
+            "start_date": str(start),
+            "end_date": str(end),
+            "kind": kind,
+            "reachable": params.pop("reachable", False),
+            **params,
+        }
+        when = requested_at or pendulum.datetime(2026, 11, 23, 9, 0, tz="UTC")
+        return parse_absence(given, team, when)
+
+    return make
+
+
+@pytest.fixture
+def step_context(team: Team) -> Callable[..., StepContext]:
+    """A :class:`StepContext` for ``absence`` as a step would get it in a run."""
+
+    def make(absence: Absence, now: dt.datetime | None = None, records: Records | None = None,
+             review: Any = None) -> StepContext:
+        timeline = plan_timeline(absence, team, absence.requested_at)
+        return StepContext(
+            absence=absence,
+            team=team,
+            timeline=timeline,
+            run_id=absence.run_id,
+            now=now or pendulum.now("UTC"),
+            services=Services(),
+            records=records or Records(),
+            review=review,
+        )
+
+    return make
