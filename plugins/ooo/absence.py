@@ -137,9 +137,15 @@ def parse_absence(
                 f"A planned absence cannot start in the past ({start} is before {today} in "
                 f"{employee.timezone}); log it as unexpected instead."
             )
-    if start and end and end >= start and buddy and employee and buddy.email != employee.email:
-        if runs_in_flight is not None:
-            clash = buddy_out(buddy.email, start, end, team.max_absence_days, runs_in_flight)
+    if start and end and end >= start and employee and runs_in_flight is not None:
+        clash = out_between(employee.email, start, end, team.max_absence_days, runs_in_flight)
+        if clash:
+            problems.append(
+                f"{employee.name} already has an absence from {clash[0]} to {clash[1]} in flight: "
+                "cancel that run or choose other dates."
+            )
+        if buddy and buddy.email != employee.email:
+            clash = out_between(buddy.email, start, end, team.max_absence_days, runs_in_flight)
             if clash:
                 problems.append(
                     f"The backup buddy {buddy.name} is out {clash[0]} to {clash[1]}, overlapping this "
@@ -162,10 +168,10 @@ def parse_absence(
     )
 
 
-def buddy_out(
-    buddy: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight
+def out_between(
+    person: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight
 ) -> tuple[dt.date, dt.date] | None:
-    """The buddy's own absence in flight that overlaps ``start``..``end``, if any.
+    """``person``'s absence in flight that overlaps ``start``..``end``, if any.
 
     Absences are found by the contract's run ids (one per employee and dates), so the question
     Airflow can answer, "how many of these runs are in flight", is enough: first which start
@@ -176,7 +182,7 @@ def buddy_out(
 
     def ids_for(first: dt.date) -> list[str]:
         lasts = (first + dt.timedelta(days=n) for n in range(max_days))
-        return [run_id_for(buddy, first, last) for last in lasts if last >= start]
+        return [run_id_for(person, first, last) for last in lasts if last >= start]
 
     every = [rid for first in starts for rid in ids_for(first)]
     if not every or runs_in_flight(every) == 0:

@@ -5,6 +5,7 @@ Three kinds of template, told apart by their ending:
 * ``*.html``: autoescaped HTML (note bodies and free text are user content);
 * ``*.slack``: Slack mrkdwn; every value is escaped for Slack (``&``, ``<``, ``>``) unless it is a
   :class:`Mrkdwn` (a mention like ``<@U123>`` or a link the code built);
+* ``*.md``: Markdown for the Airflow UI; every value has Markdown and HTML characters escaped;
 * ``*.txt``: plain text, left as it is.
 """
 
@@ -30,6 +31,14 @@ def slack_escape(value: Any) -> str:
         return value
     text = "" if value is None else str(value)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]<>()#+-.!|~"
+
+
+def markdown_escape(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
 def long_date(value: dt.date | dt.datetime | str) -> str:
@@ -77,6 +86,7 @@ def _environments() -> dict[str, Environment]:
     return {
         "html": _environment(autoescape=select_autoescape(["html"], default=False)),
         "slack": _environment(finalize=slack_escape),
+        "md": _environment(finalize=markdown_escape),
         "txt": _environment(),
     }
 

@@ -1,0 +1,109 @@
+"""
+### ooo_absence: one run per absence
+
+Trigger it with the absence's params (the form below, `ooo trigger`, or the REST API with the run
+id `absence__<employee>__<start_date>__<end_date>`). The run then carries out the team's
+out-of-office procedure on the right dates, in the employee's time zone:
+
+1. **validate**: the params against the roster and the other absences in flight; a rejected
+   absence stops here, with nothing touched.
+2. **approval**: a planned absence waits for the manager in *Required Actions*; an unexpected
+   one skips it. No answer by the first day out counts as a rejection.
+3. **calendar_cleanup**: out-of-office block, meetings declined, clients sent the reschedule
+   note, the handover (CSM) or coverage review (CC) booked.
+4. **team_notice**, **buddy_handover**, **voicemail_reminder**: the working day before (at once
+   when unexpected).
+5. **auto_reply_on**: the first day out.
+6. **sms_review**: each working day out, and the return morning (one mapped task per day).
+7. **auto_reply_off**, **return_digest**: the first working day back.
+
+Every dated step waits deferred (no worker slot), one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+
+from ooo.operators import AbsenceStep, ManagerApproval, validate
+from ooo.steps.auto_reply import auto_reply_off, auto_reply_on
+from ooo.steps.calendar import calendar_cleanup
+from ooo.steps.digest import return_digest
+from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
+from ooo.steps.sms_review import sms_review
+
+with DAG(
+    dag_id="ooo_absence",
+    description="Out-of-office procedure for one absence",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["ooo"],
+    max_active_runs=None,
+    default_args={
+        "owner": "client-services",
+        "retries": 3,
+        "retry_delay": dt.timedelta(minutes=1),
+        "retry_exponential_backoff": 2.0,
+        # a skipped (lapsed) step must not skip the rest; a rejection skips everything itself
+        "trigger_rule": "none_failed",
+    },
+    params={
+        "employee": Param(
+            type="string", format="email", title="Employee",
+            description="Work email of the person going out (must be in the team roster).",
+        ),
+        "start_date": Param(
+            type="string", format="date", title="First day out",
+            description="In the employee's time zone.",
+        ),
+        "end_date": Param(
+            type="string", format="date", title="Last day out",
+            description="Inclusive; on or after the first day.",
+        ),
+        "kind": Param(
+            "planned", type="string", enum=["planned", "unexpected"], title="Kind",
+            values_display={"planned": "Planned (PTO: needs approval)",
+                            "unexpected": "Unexpected (out sick / logging off now)"},
+        ),
+        "backup_buddy": Param(
+            None, type=["null", "string"], title="Backup buddy",
+            description="Email; empty = the employee's buddy in the roster.",
+        ),
+        "reachable": Param(
+            False, type="boolean", title="Reachable",
+            description="Shown in the notices: checking email while out, or not.",
+        ),
+        "note": Param(
+            "", type=["null", "string"], maxLength=500, title="Note",
+            description="Free text for the team notice (shown as text).",
+        ),
+    },
+) as dag:
+
+    @task(task_id="validate", retries=0)
+    def validate_absence(params: dict, **context) -> list[dict]:
+        """Reject bad input before any side effect; plan the timeline; return the review days."""
+        return validate(params, context)
+
+    review_days = validate_absence()
+    approval = ManagerApproval(task_id="approval", retries=0)
+    cleanup = AbsenceStep(task_id="calendar_cleanup", action=calendar_cleanup)
+    notice = AbsenceStep(task_id="team_notice", action=team_notice)
+    handover = AbsenceStep(task_id="buddy_handover", action=buddy_handover)
+    voicemail = AbsenceStep(task_id="voicemail_reminder", action=voicemail_reminder)
+    reply_on = AbsenceStep(task_id="auto_reply_on", action=auto_reply_on)
+    reviews = AbsenceStep.partial(
+        task_id="sms_review",
+        action=sms_review,
+        max_active_tis_per_dagrun=1,  # one review (and one trigger) at a time, day by day
+        map_index_template="{{ task.review['label'] }}",
+    ).expand(review=review_days)
+    reply_off = AbsenceStep(task_id="auto_reply_off", action=auto_reply_off)
+    digest = AbsenceStep(task_id="return_digest", action=return_digest)
+
+    review_days >> approval >> cleanup >> notice >> handover >> voicemail >> reply_on >> reviews
+    reviews >> reply_off >> digest

@@ -1,0 +1,14 @@
+# Sourced by scripts/demo.sh and scripts/test.sh: Airflow configured for this checkout.
+# Everything Airflow writes stays under .airflow/ (git-ignored); `AIRFLOW_HOME` may be preset.
+OOO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export OOO_ROOT
+export AIRFLOW_HOME=${AIRFLOW_HOME:-$OOO_ROOT/.airflow/demo}
+export AIRFLOW__CORE__DAGS_FOLDER=$OOO_ROOT/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER=$OOO_ROOT/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__EXECUTOR=LocalExecutor
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-10}
+export AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR=True
+export PATH=$OOO_ROOT/.venv/bin:$PATH
+mkdir -p "$AIRFLOW_HOME"

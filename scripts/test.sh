@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a set-up one: setup, a migrated test database in
+# .airflow/test, then pytest (unit, integration against the sandbox, DAG integrity, end to end).
+# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -q`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/setup.sh
+export AIRFLOW_HOME=$PWD/.airflow/test
+source scripts/airflow-env.sh
+airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/migrate.log"; exit 1; }
+exec python -m pytest "$@"
