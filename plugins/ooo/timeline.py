@@ -130,13 +130,18 @@ def timeline_from_dict(raw: dict[str, Any]) -> Timeline:
 
 def local(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
     """``day`` at local time ``at`` in ``tz``; a time skipped by DST moves forward."""
-    return pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, tz=tz)
+    return _plain(pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, tz=tz))
+
+
+def _plain(moment: dt.datetime) -> dt.datetime:
+    """A stdlib datetime with the moment's UTC offset: what the plan's JSON reads back as."""
+    return dt.datetime.fromisoformat(moment.isoformat())
 
 
 def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
     """Every dated moment of ``absence``; ``now`` is when it was requested (the run's logical date)."""
     tz = absence.employee.timezone
-    now = pendulum.instance(now).in_timezone(tz)
+    now = _plain(pendulum.instance(now).in_timezone(tz))
     times = team.times
     midnight = dt.time(0, 0)
     out_from = local(absence.start, midnight, tz)

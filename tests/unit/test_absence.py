@@ -1,0 +1,140 @@
+"""Validation: every bad input gets its own message a person can act on, and nothing else passes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+
+from ooo.absence import AbsenceRejected, absence_from_dict, out_between, parse_absence, run_id_for
+
+MAYA = "maya.patel@yellowstonelocal.com"
+JORDAN = "jordan.reyes@yellowstonelocal.com"
+SAM = "sam.okafor@yellowstonelocal.com"
+NOW = pendulum.datetime(2026, 11, 23, 16, 0, tz="UTC")  # Monday morning in Denver
+
+
+def params(**overrides):
+    base = {"employee": MAYA, "start_date": "2026-12-07", "end_date": "2026-12-11", "kind": "planned",
+            "reachable": False, "note": ""}
+    base.update(overrides)
+    return base
+
+
+def problems(team, runs=None, now=NOW, **overrides) -> list[str]:
+    with pytest.raises(AbsenceRejected) as caught:
+        parse_absence(params(**overrides), team, now, runs)
+    return caught.value.problems
+
+
+def test_a_good_absence_resolves_buddy_and_manager_from_the_roster(team):
+    absence = parse_absence(params(), team, NOW)
+    assert absence.employee.name == "Maya Patel"
+    assert absence.buddy.email == JORDAN
+    assert absence.manager is not None and absence.manager.name == "Allison Reed"
+    assert absence.days == 5
+    assert absence.run_id == f"absence__{MAYA}__2026-12-07__2026-12-11"
+    assert absence_from_dict(absence.to_dict()) == absence
+
+
+def test_an_explicit_buddy_overrides_the_roster(team):
+    assert parse_absence(params(backup_buddy=SAM), team, NOW).buddy.name == "Sam Okafor"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("start_date", "31/12/2026", "start_date '31/12/2026' is not a date: use YYYY-MM-DD"),
+        ("start_date", "2026-02-30", "start_date '2026-02-30' is not a date"),
+        ("end_date", None, "end_date is missing: give a date as YYYY-MM-DD."),
+        ("start_date", "", "start_date is missing"),
+        ("employee", "nobody@yellowstonelocal.com", "employee nobody@yellowstonelocal.com is not in the Client Services roster."),
+        ("employee", "not-an-email", "employee 'not-an-email' is not an email address."),
+        ("employee", None, "employee is missing"),
+        ("backup_buddy", "ghost@yellowstonelocal.com", "backup_buddy ghost@yellowstonelocal.com is not in the Client Services roster."),
+        ("backup_buddy", MAYA, "Maya Patel cannot be their own backup buddy"),
+        ("kind", "vacation", "kind must be 'planned' or 'unexpected', not 'vacation'."),
+        ("reachable", "yes", "reachable must be true or false"),
+    ],
+)
+def test_each_bad_input_has_its_message(team, field, value, message):
+    found = problems(team, **{field: value})
+    assert any(message in p for p in found), found
+
+
+def test_end_before_start(team):
+    assert problems(team, start_date="2026-12-11", end_date="2026-12-07") == [
+        "end_date 2026-12-07 is before start_date 2026-12-11: the end is the last day out."
+    ]
+
+
+def test_planned_absence_starting_in_the_past_is_judged_in_the_employees_zone(team):
+    # 05:00 UTC on Nov 23 is still Nov 22 in Denver: a start on Nov 22 is today there, not past.
+    early = pendulum.datetime(2026, 11, 23, 5, 0, tz="UTC")
+    assert parse_absence(params(start_date="2026-11-22", end_date="2026-11-24"), team, early)
+    found = problems(team, start_date="2026-11-20", end_date="2026-11-24")
+    assert found == ["A planned absence cannot start in the past (2026-11-20 is before 2026-11-23 in "
+                     "America/Denver); log it as unexpected instead."]
+
+
+def test_an_unexpected_absence_may_have_started_already(team):
+    absence = parse_absence(params(kind="unexpected", start_date="2026-11-20", end_date="2026-11-24"), team, NOW)
+    assert absence.is_unexpected
+
+
+def test_longer_than_the_teams_limit(team):
+    found = problems(team, start_date="2026-12-01", end_date="2027-01-15")
+    assert found == ["The absence lasts 46 days, longer than the team's limit of 30: split it, or ask ops "
+                     "to raise max_absence_days."]
+
+
+def test_buddy_out_on_overlapping_days(team):
+    in_flight = {run_id_for(JORDAN, "2026-12-10", "2026-12-18")}
+    found = problems(team, runs=lambda ids: len(in_flight.intersection(ids)))
+    assert found == ["The backup buddy Jordan Reyes is out 2026-12-10 to 2026-12-18, overlapping this "
+                     "absence: choose another buddy in backup_buddy."]
+
+
+def test_buddy_out_on_other_days_is_fine(team):
+    in_flight = {run_id_for(JORDAN, "2026-12-12", "2026-12-18"), run_id_for(JORDAN, "2026-11-30", "2026-12-06")}
+    absence = parse_absence(params(), team, NOW, lambda ids: len(in_flight.intersection(ids)))
+    assert absence.buddy.email == JORDAN
+
+
+def test_the_same_person_cannot_be_out_twice_at_once(team):
+    in_flight = {run_id_for(MAYA, "2026-12-03", "2026-12-08")}
+    found = problems(team, runs=lambda ids: len(in_flight.intersection(ids)))
+    assert found == ["Maya Patel already has an absence from 2026-12-03 to 2026-12-08 in flight: cancel "
+                     "that run or choose other dates."]
+
+
+def test_out_between_finds_an_absence_covering_the_whole_window():
+    in_flight = {run_id_for(JORDAN, "2026-11-20", "2026-12-19")}
+    found = out_between(JORDAN, dt.date(2026, 12, 7), dt.date(2026, 12, 11), 30,
+                        lambda ids: len(in_flight.intersection(ids)))
+    assert found == (dt.date(2026, 11, 20), dt.date(2026, 12, 19))
+
+
+def test_every_problem_is_reported_at_once(team):
+    found = problems(team, employee="nobody@yellowstonelocal.com", start_date="tomorrow", kind="holiday")
+    assert len(found) == 3
+
+
+def test_html_in_the_note_is_kept_as_text(team):
+    note = "<b>Back</b> soon <script>alert(1)</script> & \"quotes\""
+    assert parse_absence(params(note=note), team, NOW).note == note
+
+
+def test_control_characters_in_the_note_are_refused(team):
+    assert problems(team, note="ring\x07the bell\u202e") == [
+        "note contains control characters (U+0007, U+202E): remove them and try again."
+    ]
+
+
+def test_newlines_and_tabs_in_the_note_are_fine(team):
+    assert parse_absence(params(note="line one\n\tline two"), team, NOW).note == "line one\n\tline two"
+
+
+def test_a_very_long_note_is_refused(team):
+    assert problems(team, note="x" * 501) == ["note is 501 characters long; keep it under 500."]

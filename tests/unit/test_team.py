@@ -1,0 +1,45 @@
+"""The roster: the sample team loads, and a broken team file says what is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+
+from ooo.team import SAMPLE_TEAM_FILE, RosterError, load_team, parse_team
+
+
+def test_sample_team(team):
+    assert team.channels["team_notice"] == "#dept-client-services-must-reads"
+    assert {p.role for p in team} == {"csm", "cc", "support", "manager"}
+    assert team.is_internal("Casey.Morgan@YellowstoneLocal.com")
+    assert not team.is_internal("owner@bigskybakery.com")
+
+
+def test_working_days_skip_weekends_and_holidays(team):
+    assert team.next_working_day(dt.date(2026, 11, 25)) == dt.date(2026, 11, 30)  # Thanksgiving + Fri
+    assert team.previous_working_day(dt.date(2026, 12, 28)) == dt.date(2026, 12, 23)
+
+
+def test_a_buddy_missing_from_the_roster_is_a_roster_error(tmp_path):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["people"][2]["buddy"] = "ghost@yellowstonelocal.com"
+    with pytest.raises(RosterError, match="buddy ghost@yellowstonelocal.com is not in people"):
+        parse_team(raw)
+
+
+def test_an_unknown_time_zone_is_a_roster_error():
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["people"][0]["timezone"] = "Mars/Olympus_Mons"
+    with pytest.raises(RosterError):
+        parse_team(raw)
+
+
+def test_the_team_file_can_be_chosen_by_env(tmp_path, monkeypatch):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["name"] = "Other Team"
+    path = tmp_path / "team.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("OOO_TEAM_FILE", str(path))
+    assert load_team().name == "Other Team"
