@@ -1,0 +1,96 @@
+"""A small client for Airflow's REST API (v2): trigger absences, watch them, answer approvals.
+
+Used by ``ooo trigger``, the demo and the end-to-end tests, so all of them file absences the
+way a form or a script would: ``POST /api/v2/dags/ooo_absence/dagRuns`` with the contract's
+run id, which makes Airflow itself refuse the same absence twice (409).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from ooo.absence import run_id_for
+
+DAG_ID = "ooo_absence"
+
+
+class AirflowApiError(RuntimeError):
+    pass
+
+
+@dataclass
+class AirflowApi:
+    base_url: str
+    username: str
+    password: str
+    timeout: float = 30.0
+    _session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _token: str | None = field(default=None, repr=False)
+
+    def _auth(self) -> dict[str, str]:
+        if self._token is None:
+            r = self._session.post(f"{self.base_url}/auth/token", timeout=self.timeout,
+                                   json={"username": self.username, "password": self.password})
+            if r.status_code not in (200, 201):
+                raise AirflowApiError(f"Airflow refused the login for {self.username}: {r.status_code} {r.text}")
+            self._token = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def call(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
+        r = self._session.request(method, f"{self.base_url}/api/v2/{path}", headers=self._auth(),
+                                  timeout=self.timeout, **kwargs)
+        if r.status_code not in ok:
+            raise AirflowApiError(f"{method} /api/v2/{path}: {r.status_code} {r.text}")
+        return r.json() if r.content else None
+
+    def wait_for_dag(self, dag_id: str = DAG_ID, timeout: float = 120) -> None:
+        """Wait until the dag-processor has parsed the DAG (a fresh install takes a few seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.call("GET", f"dags/{dag_id}")
+                return
+            except (AirflowApiError, requests.ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def trigger_absence(self, params: dict[str, Any], logical_date: str | None = None) -> dict[str, Any]:
+        """File an absence; ``logical_date`` (ISO) backdates the request, as an ops backfill does."""
+        run_id = run_id_for(params["employee"], params["start_date"], params["end_date"])
+        body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": params}
+        r = self._session.post(f"{self.base_url}/api/v2/dags/{DAG_ID}/dagRuns", json=body,
+                               headers=self._auth(), timeout=self.timeout)
+        if r.status_code == 409:
+            raise AirflowApiError(f"{run_id} exists already: that absence was filed before")
+        if r.status_code != 200:
+            raise AirflowApiError(f"Airflow refused the absence: {r.status_code} {r.text}")
+        return r.json()
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self.call("GET", f"dags/{DAG_ID}/dagRuns/{run_id}")
+
+    def task_instances(self, run_id: str) -> list[dict[str, Any]]:
+        return self.call("GET", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
+                         params={"limit": 100})["task_instances"]
+
+    def answer_approval(self, run_id: str, approve: bool) -> dict[str, Any]:
+        option = "Approve" if approve else "Reject"
+        return self.call("PATCH", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails",
+                         json={"chosen_options": [option], "params_input": {}})
+
+    def wait_for(self, run_id: str, done: Any, timeout: float = 300, every: float = 1.0) -> list[dict[str, Any]]:
+        """Poll the run's task instances until ``done(tis)`` is true; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            tis = self.task_instances(run_id)
+            if done(tis):
+                return tis
+            if time.monotonic() > deadline:
+                states = sorted((t["task_id"], t["map_index"], t["state"]) for t in tis)
+                raise AirflowApiError(f"{run_id} did not get there in {timeout:.0f}s: {states}")
+            time.sleep(every)
