@@ -1,0 +1,114 @@
+"""The sandbox's shared scenario: one deterministic schedule every sandbox API seeds from.
+
+The Google sandbox seeds the team's internal meetings (calendar events) and the Fathom sandbox
+seeds their recordings from the same :func:`team_meetings`, so a digest can match a missed
+meeting to its recording by title and time. :func:`demo_absences` is the demo's two absences
+(the rule of ``scripts/sample_absences.py``), around which HubSpot notes and comments are seeded.
+
+Rule: "Client Services Weekly" every Tuesday 10:00-11:00 and a "Lunch & Learn: <topic>" every
+Thursday 12:00-13:00, America/Denver, on the team's working days, from five weeks before the
+anchor to five weeks after; every team member is invited; Allison Reed (the manager) organises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ooo.team import Team, load_team
+
+MEETING_TZ = "America/Denver"
+WEEKS_AROUND = 5
+
+LUNCH_TOPICS: tuple[tuple[str, str], ...] = (
+    ("HubSpot sequences that convert", "Three sequences that booked renewals this quarter; how to clone them."),
+    ("Google Business Profile posts", "What to post weekly for local clients; photo rules; the new posting calendar."),
+    ("Reading a website analytics report", "Sessions vs. users, the conversions panel, what to tell a client."),
+    ("Handling a billing escalation", "Who owns what, the refund ladder, the wording support uses."),
+    ("Review responses that rank", "Replying to 1-star reviews; the template library; turnaround targets."),
+)
+
+
+def _doc(doc_id: str, title: str) -> dict[str, str]:
+    """A Calendar v3 event attachment pointing at a Google Doc."""
+    return {
+        "fileUrl": f"https://docs.google.com/document/d/{doc_id}/edit",
+        "title": title,
+        "mimeType": "application/vnd.google-apps.document",
+        "iconLink": "https://drive-thirdparty.googleusercontent.com/16/type/application/vnd.google-apps.document",
+        "fileId": doc_id,
+    }
+
+
+def team_meetings(anchor: dt.date, team: Team | None = None) -> list[dict[str, Any]]:
+    """The team's internal meetings around ``anchor``, oldest first.
+
+    Each: ``id`` (a valid Calendar event id, base32hex), ``kind`` (``weekly``/``lunch``),
+    ``title``, ``start``/``end`` (aware datetimes), ``timezone``, ``description`` (the agenda),
+    ``attachments`` (Calendar v3 attachment dicts), ``organizer`` and ``attendees`` (emails).
+    """
+    team = team or load_team()
+    tz = ZoneInfo(MEETING_TZ)
+    manager = next((p.email for p in team.people if p.role == "manager"), team.people[0].email)
+    attendees = [p.email for p in team.people]
+    first = anchor - dt.timedelta(weeks=WEEKS_AROUND)
+    meetings: list[dict[str, Any]] = []
+    day = first
+    while day <= anchor + dt.timedelta(weeks=WEEKS_AROUND):
+        if team.is_working_day(day) and day.isoweekday() in (2, 4):
+            stamp = f"{day:%Y%m%d}"
+            if day.isoweekday() == 2:
+                start = dt.datetime.combine(day, dt.time(10, 0), tz)
+                meetings.append({
+                    "id": f"teammtg{stamp}",
+                    "kind": "weekly",
+                    "title": "Client Services Weekly",
+                    "start": start,
+                    "end": start + dt.timedelta(hours=1),
+                    "timezone": MEETING_TZ,
+                    "description": (
+                        f"Agenda for {day:%b} {day.day}:\n"
+                        "1. Renewals at risk this month\n"
+                        "2. Support queue and SMS coverage\n"
+                        "3. Wins of the week\n"
+                        "4. Who is out next week"
+                    ),
+                    "attachments": [_doc(f"agenda-weekly-{stamp}", f"Client Services Weekly agenda, {day:%b} {day.day}")],
+                    "organizer": manager,
+                    "attendees": attendees,
+                })
+            else:
+                topic, blurb = LUNCH_TOPICS[day.toordinal() // 7 % len(LUNCH_TOPICS)]
+                start = dt.datetime.combine(day, dt.time(12, 0), tz)
+                meetings.append({
+                    "id": f"lunchlearn{stamp}",
+                    "kind": "lunch",
+                    "title": f"Lunch & Learn: {topic}",
+                    "start": start,
+                    "end": start + dt.timedelta(hours=1),
+                    "timezone": MEETING_TZ,
+                    "description": f"{blurb}\nBring questions; the deck is attached.",
+                    "attachments": [_doc(f"deck-lunch-{stamp}", f"Lunch & Learn deck: {topic}")],
+                    "organizer": manager,
+                    "attendees": attendees,
+                })
+        day += dt.timedelta(days=1)
+    return meetings
+
+
+def demo_absences(anchor: dt.date, team: Team | None = None) -> list[dict[str, Any]]:
+    """The demo's absences (same rule as ``scripts/sample_absences.py``): employee, start, end.
+
+    Maya Patel (CSM) is out the next working week; Jordan Reyes (CSM) was out sick for five
+    days from two weeks before the anchor.
+    """
+    team = team or load_team()
+    monday = anchor + dt.timedelta(days=7 - anchor.weekday())
+    start = monday if team.is_working_day(monday) else team.next_working_day(monday)
+    sick = anchor - dt.timedelta(days=14)
+    sick = sick if team.is_working_day(sick) else team.next_working_day(sick)
+    return [
+        {"employee": "maya.patel@yellowstonelocal.com", "start": start, "end": start + dt.timedelta(days=4)},
+        {"employee": "jordan.reyes@yellowstonelocal.com", "start": sick, "end": sick + dt.timedelta(days=4)},
+    ]
