@@ -12,3 +12,5 @@ export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=${AIRFLOW__DAG_PROCESSOR__REFRES
 export AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR=True
 export PATH=$OOO_ROOT/.venv/bin:$PATH
 mkdir -p "$AIRFLOW_HOME"
+# The contract's run ids (absence__<employee email>__<start>__<end>) contain '@'.
+export AIRFLOW__SCHEDULER__ALLOWED_RUN_ID_PATTERN='^[A-Za-z0-9_.~:+@-]+$'
