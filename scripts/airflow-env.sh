@@ -1,4 +1,4 @@
-# Sourced by scripts/demo.sh and scripts/test.sh: Airflow configured for this checkout.
+# Sourced by scripts/demo.sh, scripts/test.sh and by hand (`source scripts/airflow-env.sh`): Airflow configured for this checkout.
 # Everything Airflow writes stays under .airflow/ (git-ignored); `AIRFLOW_HOME` may be preset.
 OOO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export OOO_ROOT

@@ -1,0 +1,209 @@
+"""The local stack: real Airflow (api-server, scheduler, dag-processor, triggerer) and the sandbox.
+
+``python -m ooo.devstack`` is the demo (``scripts/demo.sh`` runs it after setup); the end-to-end
+tests start the same :class:`Stack` around a sandbox of their own. Each process gets its own
+process group, and :meth:`Stack.stop` ends the groups with SIGTERM, then SIGKILL after a grace
+period: Airflow's scheduler was seen to outlive a SIGTERM, and its children with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+from ooo.airflow_api import AirflowApi
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Stack:
+    def __init__(self, home: Path, airflow_port: int, env: dict[str, str] | None = None):
+        self.home = home
+        self.port = airflow_port
+        self.logs = home / "logs" / "stack"
+        self.extra_env = env or {}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._files: list[IO[bytes]] = []
+        self.url = f"http://localhost:{airflow_port}"
+
+    @property
+    def password(self) -> str:
+        return json.loads((self.home / "passwords.json").read_text())["admin"]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__SCHEDULER__ALLOWED_RUN_ID_PATTERN": r"^[A-Za-z0-9_.~:+@-]+$",
+            "AIRFLOW__API__BASE_URL": self.url,
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
+        })
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._files.append(log)
+        self.procs[name] = subprocess.Popen(args, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True, cwd=ROOT)
+
+    def start(self, timeout: float = 180) -> Stack:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        passwords = self.home / "passwords.json"
+        if not passwords.exists():
+            passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+            passwords.chmod(0o600)
+        airflow = str(Path(sys.executable).with_name("airflow"))
+        with open(self.logs / "migrate.log", "wb") as log:
+            subprocess.run([airflow, "db", "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                           check=True)
+        for component in COMPONENTS:
+            args = [airflow, component] + (["--port", str(self.port)] if component == "api-server" else [])
+            self._spawn(component, args)
+        self.api.wait_for_dag(timeout=timeout)
+        return self
+
+    @property
+    def api(self) -> AirflowApi:
+        if not hasattr(self, "_api"):
+            self._api = AirflowApi(self.url, "admin", self.password)
+        return self._api
+
+    def stop(self, grace: float = 10) -> None:
+        for proc in self.procs.values():
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for proc in self.procs.values():  # whatever lingers, and every child of every group
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+        for f in self._files:
+            f.close()
+        self.procs.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]]:
+    """The demo's absences, dated from ``today``: (params, logical date or None)."""
+    from ooo.team import load_team
+    from ooo.timeline import local
+
+    team = load_team()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    start = monday if team.is_working_day(monday) else team.next_working_day(monday)
+    planned = {"employee": "maya.patel@yellowstonelocal.com", "start_date": start.isoformat(),
+               "end_date": (start + dt.timedelta(days=4)).isoformat(), "kind": "planned",
+               "reachable": False, "note": "Family trip: <b>no laptop</b>. Jordan has the Big Sky account."}
+    sick = today - dt.timedelta(days=14)
+    sick = sick if team.is_working_day(sick) else team.next_working_day(sick)
+    replay = {"employee": "jordan.reyes@yellowstonelocal.com", "start_date": sick.isoformat(),
+              "end_date": (sick + dt.timedelta(days=4)).isoformat(), "kind": "unexpected",
+              "reachable": False, "note": "Out sick."}
+    # Filed late by ops, as of the morning he fell ill: every moment has passed, so it all runs now.
+    filed = local(sick, dt.time(7, 45), "America/Chicago")
+    return [(planned, None), (replay, filed.isoformat())]
+
+
+DEMO_MESSAGE = """
+  ooo-pipelines is running.
+    Airflow UI      {url}/dags/ooo_absence   login: admin / {password}
+    Sandbox page    {sandbox}/   (calendars, mailboxes, channels, texts, notes)
+    Logs            {logs}/
+
+  Maya's planned absence waits for Allison's approval: Browse > Required Actions.
+  Jordan's sick week, filed late, runs through at once: watch its steps, then the sandbox page.
+  Ctrl-C stops everything.
+"""
+
+
+def demo(argv: list[str] | None = None) -> int:
+    """Run the demo until Ctrl-C: the sandbox, real Airflow, the sample absences."""
+    from sandbox import connection_env, start_sandbox
+
+    parser = argparse.ArgumentParser(prog="python -m ooo.devstack", description=demo.__doc__)
+    parser.add_argument("--airflow-port", type=int, default=int(os.environ.get("OOO_AIRFLOW_PORT", 8080)))
+    parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("OOO_SANDBOX_PORT", 8090)))
+    parser.add_argument("--home", type=Path, default=Path(os.environ.get("AIRFLOW_HOME") or ROOT / ".airflow" / "demo"))
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the previous demo's runs (default: start from a fresh database)")
+    args = parser.parse_args(argv)
+    for port in (args.airflow_port, args.sandbox_port):
+        if port_in_use(port):
+            print(f"demo: port {port} is in use (set OOO_AIRFLOW_PORT / OOO_SANDBOX_PORT)", file=sys.stderr)
+            return 1
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
+
+    if not args.keep:  # the sandbox starts fresh each time; so do the runs that act on it
+        (args.home / "airflow.db").unlink(missing_ok=True)
+    sandbox = start_sandbox(port=args.sandbox_port)
+    stack = Stack(args.home, args.airflow_port, env=connection_env(sandbox.sandbox.connections()))
+    try:
+        print(f"demo: sandbox on {sandbox.url}; starting Airflow in {args.home} (logs in {stack.logs})")
+        stack.start()
+        for params, logical_date in sample_absences(dt.date.today()):
+            try:
+                run = stack.api.trigger_absence(params, logical_date)
+                print(f"demo: filed {run['dag_run_id']}")
+            except Exception as exc:  # a restarted demo finds its absences filed already
+                print(f"demo: {exc}")
+        print(DEMO_MESSAGE.format(url=stack.url, password=stack.password, sandbox=sandbox.url, logs=stack.logs))
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\ndemo: stopping")
+    finally:
+        stack.stop()
+        sandbox.stop()
+        print("demo: stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(demo())

@@ -1,0 +1,90 @@
+"""JSON over an Airflow HTTP connection (``HttpHook``), with the throttling SaaS APIs ask for.
+
+:class:`JsonHttp` builds one ``requests`` session from the connection through ``HttpHook.get_conn``
+(base URL from ``host``; the secret goes into the header the service wants, never into logs)
+and retries 429s (and 502/503/504) with backoff, honouring ``Retry-After`` (or ``RateLimit-Reset``)
+when the service sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from airflow.providers.http.hooks.http import HttpHook
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {429, 502, 503, 504}
+
+
+class HttpApiError(RuntimeError):
+    """A non-retryable error answer (or retries exhausted): status and the service's body."""
+
+    def __init__(self, service: str, status: int, body: Any, method: str, endpoint: str):
+        message = body.get("message") or body.get("error") if isinstance(body, dict) else None
+        super().__init__(f"{service} {method} {endpoint} -> {status}: {message or body!r}")
+        self.status = status
+        self.body = body
+
+
+class JsonHttp:
+    """One service's HTTP connection: ``request(method, endpoint, params=, json=) -> dict``."""
+
+    def __init__(
+        self,
+        conn_id: str,
+        service: str,
+        auth_headers: Callable[[Any], Mapping[str, str]],
+        not_headers: tuple[str, ...] = (),
+        max_retries: int = 5,
+        max_wait: float = 60.0,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.conn_id = conn_id
+        self.service = service
+        self.hook = HttpHook(method="GET", http_conn_id=conn_id)
+        self.connection = self.hook.get_connection(conn_id)
+        self.extra: dict[str, Any] = dict(self.connection.extra_dejson)
+        self.session = self.hook.get_conn(headers={"Accept": "application/json", **auth_headers(self.connection)})
+        for name in not_headers:  # settings kept in the connection's extra, not HTTP headers
+            self.session.headers.pop(name, None)
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self.timeout = timeout
+        self.sleep = sleep
+
+    def url(self, endpoint: str) -> str:
+        return self.hook.url_from_endpoint(endpoint)
+
+    def request(self, method: str, endpoint: str, params: Mapping[str, Any] | None = None,
+                json: Any = None) -> dict[str, Any]:
+        url = self.url(endpoint)
+        for attempt in range(self.max_retries + 1):
+            response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
+            if response.status_code < 400:
+                return response.json() if response.content else {}
+            try:
+                body: Any = response.json()
+            except ValueError:
+                body = response.text[:500]
+            if response.status_code not in RETRYABLE or attempt == self.max_retries:
+                raise HttpApiError(self.service, response.status_code, body, method, endpoint)
+            wait = self._wait(response.headers, attempt)
+            log.warning("%s %s %s answered %s; retrying in %.1fs (attempt %d of %d)", self.service, method,
+                        endpoint, response.status_code, wait, attempt + 1, self.max_retries)
+            self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _wait(self, headers: Mapping[str, str], attempt: int) -> float:
+        for name in ("Retry-After", "RateLimit-Reset"):
+            value = headers.get(name)
+            if value is not None:
+                try:
+                    return min(max(float(value), 0.0), self.max_wait)
+                except ValueError:
+                    pass
+        return min(0.5 * 2**attempt, self.max_wait)
