@@ -1274,7 +1274,7 @@ def scenario_events(team: Any, anchor: dt.date) -> list[dict[str, Any]]:
                                         if slot == 1 else [])],
                     })
                 day = monday + dt.timedelta(days=4)
-                if team.is_working_day(day) and person.buddy:
+                if team.is_working_day(day) and person.buddy and person.email < person.buddy:
                     start, end = at(day, 13, 30)
                     events.append({
                         "_calendar": person.email, "id": event_id("buddysync", person.email, day.isoformat()),
@@ -1286,7 +1286,8 @@ def scenario_events(team: Any, anchor: dt.date) -> list[dict[str, Any]]:
             elif person.role == "cc":
                 day = monday + dt.timedelta(days=2)
                 if team.is_working_day(day):
-                    csm = [p for p in people if p.role == "csm"][week % 4]
+                    csms = [p for p in people if p.role == "csm"]
+                    csm = csms[(week + index) % len(csms)]
                     start, end = at(day, 11, 30)
                     events.append({
                         "_calendar": person.email, "id": event_id("contentreview", person.email, day.isoformat()),
