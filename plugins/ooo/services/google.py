@@ -27,7 +27,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from airflow.providers.google.suite.hooks.calendar import GoogleCalendarHook
-from google.auth.exceptions import RefreshError, TransportError
+from google.auth.exceptions import GoogleAuthError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
@@ -112,9 +112,9 @@ class GoogleWorkspace(GoogleCalendarHook):
     def _run(self, request: Any, what: str) -> Any:
         try:
             return request.execute(num_retries=self.num_retries)
-        except (RefreshError, TransportError) as exc:
-            if isinstance(exc, TransportError) and not isinstance(exc, RefreshError):
-                raise GoogleError(f"Google unreachable while trying to {what}: {exc}") from exc
+        except TransportError as exc:
+            raise GoogleError(f"Google unreachable while trying to {what}: {exc}") from exc
+        except GoogleAuthError as exc:  # the token endpoint said no (RefreshError), or no usable key
             raise GoogleCredentialsRefused(
                 f"The Google credentials for {self.conn_id} were refused when acting as {self.subject} "
                 f"(to {what}): {_oauth_error(exc)}. Check the service-account key in the connection and "
