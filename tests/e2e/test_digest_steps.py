@@ -228,3 +228,21 @@ def test_preview_renders_without_sending(quiet, team, ctx):
     assert subject.startswith("Welcome back, Maya") and "Acme Outdoors" in html and "Acme Outdoors" in text
     assert quiet.sandbox.api("google").sent(MAYA) == []
 
+
+
+def test_digest_preview_cli_writes_files_and_sends_nothing(quiet, team, tmp_path, capsys):
+    import json
+
+    from ooo.cli import main
+
+    seed_absence(quiet.sandbox, team)
+    recs = tmp_path / "records.json"
+    recs.write_text(json.dumps({"calendar_cleanup": records().get("calendar_cleanup"), "reviews": records().reviews()}))
+    out = tmp_path / "preview.html"
+    assert main(["digest-preview", "--employee", MAYA, "--start", str(START), "--end", str(END),
+                 "--records", str(recs), "--out", str(out)]) == 0
+    html, text = out.read_text(), out.with_suffix(".txt").read_text()
+    assert "Acme Outdoors" in html and "Still unanswered" in html and "Rescheduling our quarterly review" in html
+    assert text.startswith("Subject: Welcome back, Maya")
+    assert "notes 3, comments 1" in capsys.readouterr().out
+    assert quiet.sandbox.api("google").sent(MAYA) == []
