@@ -1066,7 +1066,7 @@ def _when(value: Any, side: str) -> None:
         try:
             ZoneInfo(value["timeZone"])
         except (KeyError, ValueError):
-            raise ApiError(400, f"Invalid time zone definition for {side} time.", reason="timeRangeEmpty") from None
+            raise ApiError(400, f"Invalid time zone definition for {side} time.", reason="invalid") from None
     if value.get("date"):
         if not _DATE.match(value["date"]) or value.get("dateTime"):
             raise ApiError(400, f"Invalid {side} time.", reason="invalid")

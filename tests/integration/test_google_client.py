@@ -150,7 +150,8 @@ def test_the_sandbox_refuses_what_google_refuses(google):
 
 def test_unknown_paths_and_methods_get_googles_envelope(connections):
     response = requests.get(connections.url + "/google/calendar/v3/colors/nope", timeout=5)
-    assert response.status_code == 401 or response.status_code == 404
+    assert response.status_code == 404
+    assert response.json()["error"]["errors"][0]["reason"] == "notFound"
     wrong = requests.put(connections.url + "/google/token", timeout=5)
     assert wrong.status_code == 405
     assert wrong.json()["error"]["code"] == 405
