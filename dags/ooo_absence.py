@@ -45,9 +45,9 @@ with DAG(
     max_active_runs=None,
     default_args={
         "owner": "client-services",
-        "retries": 3,
-        "retry_delay": dt.timedelta(minutes=1),
+        # retries and their first delay: [core] default_task_retries / default_task_retry_delay
         "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(hours=1),
         # a skipped (lapsed) step must not skip the rest; a rejection skips everything itself
         "trigger_rule": "none_failed",
     },

@@ -14,3 +14,6 @@ export PATH=$OOO_ROOT/.venv/bin:$PATH
 mkdir -p "$AIRFLOW_HOME"
 # The contract's run ids (absence__<employee email>__<start>__<end>) contain '@'.
 export AIRFLOW__SCHEDULER__ALLOWED_RUN_ID_PATTERN='^[A-Za-z0-9_.~:+@-]+$'
+# Steps retry (idempotently) before they alert ops: 3 times, from 60 s, doubling.
+export AIRFLOW__CORE__DEFAULT_TASK_RETRIES=${AIRFLOW__CORE__DEFAULT_TASK_RETRIES:-3}
+export AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY=${AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY:-60}

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 export AIRFLOW_HOME=$PWD/.airflow/test
+export AIRFLOW__CORE__DEFAULT_TASK_RETRIES=0  # a failing step fails its test at once
 source scripts/airflow-env.sh
 airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/migrate.log"; exit 1; }
 exec python -m pytest "$@"

@@ -62,6 +62,8 @@ class Stack:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__SCHEDULER__ALLOWED_RUN_ID_PATTERN": r"^[A-Za-z0-9_.~:+@-]+$",
+            "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": os.environ.get("AIRFLOW__CORE__DEFAULT_TASK_RETRIES", "3"),
+            "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": os.environ.get("AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY", "60"),
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
