@@ -1,10 +1,408 @@
-"""Slack Web API, under /slack/api/<method>."""
+"""Slack Web API, under /slack/api/<method>.
+
+Methods: ``auth.test``, ``chat.postMessage``, ``conversations.history``, ``conversations.open``,
+``conversations.list``, ``conversations.info``, ``users.lookupByEmail``, ``users.info``.
+
+As Slack does: arguments come as query parameters, a form body or a JSON body (the token as
+``Authorization: Bearer`` or a ``token`` argument); business errors are HTTP 200 with
+``{"ok": false, "error": "<code>"}`` (``invalid_auth``, ``not_authed``, ``channel_not_found``,
+``not_in_channel``, ``users_not_found``, ``invalid_cursor``, ``no_text``…); throttling is HTTP 429
+with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``; an unknown method is
+``unknown_method`` (HTTP 404). ``ts`` values are strings, unique per channel. Message metadata
+(``{event_type, event_payload}``) is stored and returned by ``conversations.history`` only with
+``include_all_metadata``. History pages newest first with ``limit`` and an opaque ``cursor``
+(``response_metadata.next_cursor``).
+
+Seeded from the team: the team's channels (``team.channels``; the bot is a member), a
+``#general`` channel the bot is not in (for ``not_in_channel``), every person as a user (the
+roster's ``slack_id``, or a generated id for people without one: ``users.lookupByEmail`` finds
+them), and a few human messages in the channels.
+"""
 
 from __future__ import annotations
 
-from sandbox.core import Api
+import base64
+import datetime as dt
+import hashlib
+import html
+import itertools
+import json
+import time
+from typing import Any
+
+from ooo.team import Team
+from sandbox.core import Api, ApiError, Request, Response
+
+TOKEN = "xoxb-sandbox-0000000000-ooo-pipelines"
+TEAM_ID = "T0YELLOW01"
+BOT_USER = "U0OOOBOT01"
+BOT_ID = "B0OOOBOT01"
+MAX_LIMIT = 1000
+
+
+class SlackError(ApiError):
+    """A Slack business error: HTTP 200, ``ok: false``."""
+
+    def __init__(self, code: str, status: int = 200, **details: Any):
+        super().__init__(status, code, **details)
+
+
+def generated_user_id(email: str) -> str:
+    """The sandbox's id for a person the roster gives no Slack id."""
+    digest = base64.b32encode(hashlib.sha256(email.lower().encode()).digest()).decode()
+    return "U09" + digest[:7]
+
+
+def _channel_id(name: str) -> str:
+    digest = base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()
+    return "C0" + digest[:8]
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"next_ts:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+        if not text.startswith("next_ts:"):
+            raise ValueError(text)
+        return int(text.split(":", 1)[1])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SlackError("invalid_cursor") from exc
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes") if value is not None else False
 
 
 class SlackApi(Api):
     name = "slack"
     title = "Slack"
+
+    def __init__(self, sandbox: Any):
+        super().__init__(sandbox)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}  # id -> channel (with "messages", oldest first)
+        self._last_ts = 0.0
+        self._dm_ids = itertools.count(1)
+
+    # -- seed and helpers for tests ------------------------------------------------------------
+    def seed(self, team: Team, anchor: dt.date) -> None:
+        self.add_user("ooo-pipelines", "ooo-pipelines", user_id=BOT_USER, is_bot=True)
+        for person in team.people:
+            self.add_user(person.email, person.name, user_id=person.slack_id, tz=person.timezone)
+        people = [u["id"] for u in self.users.values() if not u["is_bot"]]
+        for channel in team.channels.values():
+            self.add_channel(channel, members=people)
+        self.add_channel("#general", members=people, bot_member=False)
+        notice = self.channel_by_name(team.channels.get("team_notice", ""))
+        if notice and len(people) > 1:
+            self.add_message(notice["id"], "Reminder: the Q4 renewal list is pinned in the channel.", user=people[0])
+        support = self.channel_by_name(team.channels.get("support", ""))
+        if support and people:
+            self.add_message(support["id"], "Morning! SMS queue is clear.", user=people[-1])
+
+    def add_user(self, email: str, name: str, user_id: str | None = None, tz: str = "America/Denver",
+                 is_bot: bool = False) -> str:
+        """A workspace user (``user_id`` generated from the email when not given); its id."""
+        with self.sandbox.lock:
+            uid = user_id or generated_user_id(email)
+            self.users[uid] = {
+                "id": uid, "team_id": TEAM_ID, "name": email.split("@")[0], "real_name": name,
+                "deleted": False, "is_bot": is_bot, "tz": tz,
+                "profile": {"email": None if is_bot else email.lower(), "real_name": name, "display_name": name},
+            }
+            return uid
+
+    def add_channel(self, name: str, members: list[str] | None = None, bot_member: bool = True) -> str:
+        """A public channel (``#name`` or ``name``); the bot is in it unless ``bot_member`` is false."""
+        with self.sandbox.lock:
+            plain = name.lstrip("#")
+            cid = _channel_id(plain)
+            members = set(members or [])
+            if bot_member:
+                members.add(BOT_USER)
+            self.channels[cid] = {"id": cid, "name": plain, "is_channel": True, "is_im": False,
+                                  "created": int(time.time()), "members": members, "messages": [], "user": None}
+            return cid
+
+    def channel_by_name(self, name: str) -> dict[str, Any] | None:
+        plain = name.lstrip("#")
+        return next((c for c in self.channels.values() if c["name"] == plain and not c["is_im"]), None)
+
+    def add_message(self, channel: str, text: str, user: str | None = None,
+                    metadata: dict[str, Any] | None = None, at: float | None = None) -> str:
+        """A message in ``channel`` (id or name), by ``user`` (default the bot); its ts."""
+        with self.sandbox.lock:
+            chan = self._channel(channel)
+            ts = self._ts(at)
+            message: dict[str, Any] = {"type": "message", "text": text, "ts": ts, "user": user or BOT_USER}
+            if (user or BOT_USER) == BOT_USER:
+                message.update(bot_id=BOT_ID, app_id="A0OOOAPP01")
+            if metadata:
+                message["metadata"] = metadata
+            chan["messages"].append(message)
+            chan["messages"].sort(key=lambda m: float(m["ts"]))
+            return ts
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The messages of a channel (id or name), oldest first (copies)."""
+        with self.sandbox.lock:
+            return [json.loads(json.dumps(m)) for m in self._channel(channel)["messages"]]
+
+    def dm_messages(self, user_id: str) -> list[dict[str, Any]]:
+        """The bot's direct messages with ``user_id``, oldest first ([] if none was opened)."""
+        with self.sandbox.lock:
+            dm = next((c for c in self.channels.values() if c["is_im"] and c["user"] == user_id), None)
+            return [json.loads(json.dumps(m)) for m in dm["messages"]] if dm else []
+
+    def user_id(self, email: str) -> str | None:
+        return next((u["id"] for u in self.users.values() if u["profile"]["email"] == email.lower()), None)
+
+    # -- the frame --------------------------------------------------------------------------
+    def connection(self, base_url: str) -> dict[str, Any]:
+        return {"ooo_slack": {"conn_type": "slack", "password": TOKEN, "extra": {"base_url": base_url + "/slack/api/"}}}
+
+    def error(self, status: int, message: str, retry_after: int | None = None, **details: Any) -> Response:
+        headers: dict[str, str] = {}
+        if status == 429:
+            message = "ratelimited"
+            headers["Retry-After"] = str(retry_after if retry_after is not None else 1)
+        elif status >= 500 and not message.isidentifier():
+            message = "fatal_error" if status == 500 else "service_unavailable"
+        return Response(status, {"ok": False, "error": message, **details}, headers)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "users": list(self.users.values()),
+            "channels": [{**{k: v for k, v in c.items() if k != "members"}, "members": sorted(c["members"])}
+                         for c in self.channels.values()],
+        }
+
+    def render(self) -> str:
+        esc = html.escape
+        out = []
+        for chan in sorted(self.channels.values(), key=lambda c: (c["is_im"], c["name"])):
+            if chan["is_im"]:
+                who = self.users.get(chan["user"], {}).get("real_name", chan["user"])
+                title = f"DM with {esc(who)}"
+            else:
+                title = f"#{esc(chan['name'])}" + ("" if BOT_USER in chan["members"] else " (bot not a member)")
+            rows = "".join(
+                f"<tr><td>{dt.datetime.fromtimestamp(float(m['ts']), dt.timezone.utc):%Y-%m-%d %H:%M:%S}</td>"
+                f"<td>{esc(self.users.get(m.get('user'), {}).get('real_name', m.get('user') or ''))}</td>"
+                f"<td><pre style='white-space:pre-wrap;margin:0'>{esc(m['text'])}</pre></td>"
+                f"<td>{esc(m['metadata']['event_type']) if m.get('metadata') else ''}</td></tr>"
+                for m in chan["messages"])
+            out.append(f"<h3>{title} ({len(chan['messages'])})</h3><table><tr><th>ts (UTC)</th><th>from</th>"
+                       f"<th>text (mrkdwn)</th><th>metadata</th></tr>{rows}</table>")
+        users = "".join(f"<tr><td>{esc(u['id'])}</td><td>{esc(u['real_name'])}</td>"
+                        f"<td>{esc(u['profile']['email'] or '(bot)')}</td></tr>" for u in self.users.values())
+        out.append(f"<h3>Users</h3><table><tr><th>id</th><th>name</th><th>email</th></tr>{users}</table>")
+        return "".join(out)
+
+    # -- requests -----------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        parts = [p for p in req.path.split("/") if p]
+        if len(parts) != 2 or parts[0] != "api":
+            raise SlackError("unknown_method", status=404)
+        method = parts[1]
+        handler = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "conversations.history": self._history,
+            "conversations.open": self._open,
+            "conversations.list": self._list,
+            "conversations.info": self._info,
+            "users.lookupByEmail": self._lookup,
+            "users.info": self._user_info,
+        }.get(method)
+        if handler is None:
+            raise SlackError("unknown_method", status=404, req_method=method)
+        if req.method not in ("GET", "POST"):
+            raise SlackError("invalid_request", status=405)
+        args = self._args(req)
+        token = args.pop("token", None)
+        auth = req.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        if not token:
+            raise SlackError("not_authed")
+        if token != TOKEN:
+            raise SlackError("invalid_auth")
+        return Response(200, {"ok": True, **handler(args)})
+
+    @staticmethod
+    def _args(req: Request) -> dict[str, Any]:
+        args: dict[str, Any] = {k: v[0] for k, v in req.query.items() if v}
+        if req.body:
+            if req.content_type == "application/json":
+                try:
+                    body = req.json()
+                except ValueError as exc:
+                    raise SlackError("invalid_json") from exc
+                if not isinstance(body, dict):
+                    raise SlackError("invalid_json")
+                args.update(body)
+            elif req.content_type in ("application/x-www-form-urlencoded", ""):
+                args.update({k: v[0] for k, v in req.form().items() if v})
+            elif req.content_type != "multipart/form-data":
+                raise SlackError("invalid_form_data")
+        return args
+
+    def _ts(self, at: float | None = None) -> str:
+        now = at if at is not None else time.time()
+        if at is None:
+            now = max(now, self._last_ts + 0.000001)
+            self._last_ts = now
+        return f"{now:.6f}"
+
+    def _channel(self, ref: Any) -> dict[str, Any]:
+        if not ref or not isinstance(ref, str):
+            raise SlackError("channel_not_found")
+        chan = self.channels.get(ref) or self.channel_by_name(ref)
+        if chan is None:
+            raise SlackError("channel_not_found")
+        return chan
+
+    def _member_channel(self, ref: Any) -> dict[str, Any]:
+        chan = self._channel(ref)
+        if BOT_USER not in chan["members"]:
+            raise SlackError("not_in_channel")
+        return chan
+
+    def _public(self, chan: dict[str, Any]) -> dict[str, Any]:
+        base = {"id": chan["id"], "created": chan["created"], "is_im": chan["is_im"]}
+        if chan["is_im"]:
+            return {**base, "user": chan["user"], "is_open": True}
+        return {**base, "name": chan["name"], "is_channel": True, "is_private": False, "is_archived": False,
+                "is_member": BOT_USER in chan["members"], "num_members": len(chan["members"])}
+
+    # -- methods --------------------------------------------------------------------------------
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "https://yellowstonelocal.slack.com/", "team": "Yellowstone Local", "user": "ooo-pipelines",
+                "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        chan = self._member_channel(args.get("channel"))
+        text = args.get("text")
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            try:
+                blocks = json.loads(blocks)
+            except ValueError as exc:
+                raise SlackError("invalid_blocks") from exc
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if text and len(str(text)) > 40000:
+            raise SlackError("msg_too_long")
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError as exc:
+                raise SlackError("invalid_metadata_format") from exc
+        if metadata is not None and (not isinstance(metadata, dict) or not metadata.get("event_type")
+                                     or not isinstance(metadata.get("event_payload", {}), dict)):
+            raise SlackError("invalid_metadata_format")
+        ts = self._ts()
+        message: dict[str, Any] = {"type": "message", "text": str(text or ""), "ts": ts, "user": BOT_USER,
+                                   "bot_id": BOT_ID, "app_id": "A0OOOAPP01"}
+        if blocks:
+            message["blocks"] = blocks
+        if args.get("thread_ts"):
+            message["thread_ts"] = str(args["thread_ts"])
+        if metadata:
+            message["metadata"] = {"event_type": metadata["event_type"],
+                                   "event_payload": metadata.get("event_payload") or {}}
+        chan["messages"].append(message)
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        return {"channel": chan["id"], "ts": ts, "message": shown}
+
+    def _page(self, items: list[Any], args: dict[str, Any], default: int) -> tuple[list[Any], str]:
+        try:
+            limit = int(args.get("limit") or default)
+        except ValueError as exc:
+            raise SlackError("invalid_limit") from exc
+        limit = max(1, min(limit, MAX_LIMIT))
+        start = _offset(args["cursor"]) if args.get("cursor") else 0
+        if start > len(items):
+            raise SlackError("invalid_cursor")
+        page = items[start:start + limit]
+        return page, (_cursor(start + limit) if start + limit < len(items) else "")
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        chan = self._member_channel(args.get("channel"))
+        inclusive = _truthy(args.get("inclusive"))
+        try:
+            oldest = float(args.get("oldest") or 0)
+        except ValueError as exc:
+            raise SlackError("invalid_ts_oldest") from exc
+        try:
+            latest = float(args["latest"]) if args.get("latest") else None
+        except ValueError as exc:
+            raise SlackError("invalid_ts_latest") from exc
+
+        def within(m: dict[str, Any]) -> bool:
+            ts = float(m["ts"])
+            low = ts >= oldest if inclusive else ts > oldest
+            high = latest is None or (ts <= latest if inclusive else ts < latest)
+            return low and high
+
+        found = [m for m in reversed(chan["messages"]) if within(m)]
+        page, next_cursor = self._page(found, args, 100)
+        with_meta = _truthy(args.get("include_all_metadata"))
+        messages = [json.loads(json.dumps(m if with_meta else {k: v for k, v in m.items() if k != "metadata"}))
+                    for m in page]
+        return {"messages": messages, "has_more": bool(next_cursor), "pin_count": 0,
+                "channel_actions_ts": None, "channel_actions_count": 0,
+                "response_metadata": {"next_cursor": next_cursor}}
+
+    def _open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("channel"):
+            return {"channel": self._public(self._channel(args["channel"]))}
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) > 1:
+            raise SlackError("invalid_arguments")  # group DMs: not needed here
+        user = users[0]
+        if user not in self.users or self.users[user]["deleted"]:
+            raise SlackError("user_not_found")
+        dm = next((c for c in self.channels.values() if c["is_im"] and c["user"] == user), None)
+        already = dm is not None
+        if dm is None:
+            cid = f"D0{next(self._dm_ids):08d}"
+            dm = {"id": cid, "name": cid, "is_channel": False, "is_im": True, "created": int(time.time()),
+                  "members": {BOT_USER, user}, "messages": [], "user": user}
+            self.channels[cid] = dm
+        result: dict[str, Any] = {"channel": {"id": dm["id"]} if not _truthy(args.get("return_im")) else self._public(dm)}
+        if already:
+            result.update(no_op=True, already_open=True)
+        return result
+
+    def _list(self, args: dict[str, Any]) -> dict[str, Any]:
+        types = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
+        chans = [c for c in self.channels.values()
+                 if ("im" in types and c["is_im"]) or ("public_channel" in types and not c["is_im"])]
+        page, next_cursor = self._page(chans, args, 100)
+        return {"channels": [self._public(c) for c in page], "response_metadata": {"next_cursor": next_cursor}}
+
+    def _info(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": self._public(self._channel(args.get("channel")))}
+
+    def _lookup(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args.get("email") or "").strip().lower()
+        if not email:
+            raise SlackError("invalid_arguments")
+        uid = self.user_id(email)
+        if uid is None:
+            raise SlackError("users_not_found")
+        return {"user": self.users[uid]}
+
+    def _user_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user") or ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user}

@@ -1,0 +1,160 @@
+"""Slack Web API on the ``ooo_slack`` connection (providers-slack ``SlackHook`` -> ``slack_sdk``).
+
+Connection: ``conn_type`` ``slack``, ``password`` = the bot token (``xoxb-…``); extra ``base_url``
+only to point at the sandbox. Scopes: ``chat:write`` (post), ``channels:history`` and
+``groups:history`` / ``im:history`` (find earlier posts), ``channels:read`` (channel names to
+ids), ``im:write`` (open DMs), ``users:read`` + ``users:read.email`` (look people up by email).
+
+Throttling: 429s are retried by slack_sdk's ``RateLimitErrorRetryHandler`` (it sleeps
+``Retry-After``). Every other failure becomes a :class:`SlackError` whose message says what a
+person should do (invite the bot, fix the channel name, replace the token).
+
+Idempotency: Slack has no idempotency key, so a post carries ``metadata``
+(``{event_type, event_payload: {key: …}}``) and :meth:`SlackClient.find_message_with_metadata`
+looks for it in the channel's history (``include_all_metadata``) before posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.slack.hooks.slack import SlackHook
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+log = logging.getLogger(__name__)
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+
+
+class SlackError(RuntimeError):
+    """A Slack call failed; the message says what to do about it. ``code`` is Slack's error."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class SlackClient:
+    """The few Slack calls the procedure needs, typed."""
+
+    def __init__(self, conn_id: str = "ooo_slack", rate_limit_retries: int = 5, page_size: int = 200):
+        self.conn_id = conn_id
+        self.page_size = page_size
+        self.hook = SlackHook(
+            slack_conn_id=conn_id,
+            retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
+        )
+        self._channel_ids: dict[str, str] = {}
+
+    @cached_property
+    def client(self) -> WebClient:
+        return self.hook.client
+
+    # -- calls --------------------------------------------------------------------------------
+    def post_message(self, channel: str, text: str, metadata: dict[str, Any] | None = None,
+                     blocks: list[dict[str, Any]] | None = None) -> str:
+        """Post ``text`` (Slack mrkdwn) to ``channel`` (id or ``#name``); the message's ``ts``."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+        if metadata is not None:
+            kwargs["metadata"] = metadata
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        response = self._call("chat.postMessage", channel, lambda: self.client.chat_postMessage(**kwargs))
+        return str(response["ts"])
+
+    def history(self, channel: str, oldest: float | None = None, with_metadata: bool = True) -> Iterator[dict[str, Any]]:
+        """The channel's messages, newest first, every page (``oldest``: Unix seconds, exclusive)."""
+        channel_id = self.channel_id(channel)
+        cursor: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"channel": channel_id, "limit": self.page_size,
+                                      "include_all_metadata": with_metadata}
+            if oldest is not None:
+                kwargs["oldest"] = f"{oldest:.6f}"
+            if cursor:
+                kwargs["cursor"] = cursor
+            page = self._call("conversations.history", channel,
+                              lambda: self.client.conversations_history(**kwargs))
+            yield from page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+    def messages_with_metadata(self, channel: str, event_type: str, oldest: float | None = None) -> list[dict[str, Any]]:
+        """Messages in ``channel`` whose metadata has ``event_type``, newest first."""
+        return [m for m in self.history(channel, oldest)
+                if (m.get("metadata") or {}).get("event_type") == event_type]
+
+    def find_message_with_metadata(self, channel: str, event_type: str, key: str,
+                                   oldest: float | None = None) -> dict[str, Any] | None:
+        """The message posted with metadata ``{event_type, event_payload: {key}}``, or None."""
+        for message in self.messages_with_metadata(channel, event_type, oldest):
+            if (message["metadata"].get("event_payload") or {}).get("key") == key:
+                return message
+        return None
+
+    def open_dm(self, user_id: str) -> str:
+        """The id of the bot's direct-message channel with ``user_id`` (opened if needed)."""
+        response = self._call("conversations.open", user_id, lambda: self.client.conversations_open(users=user_id))
+        return str(response["channel"]["id"])
+
+    def user_id_for(self, email: str) -> str:
+        """The Slack user id of the person with ``email`` (``users.lookupByEmail``)."""
+        response = self._call("users.lookupByEmail", email, lambda: self.client.users_lookupByEmail(email=email))
+        return str(response["user"]["id"])
+
+    def channel_id(self, channel: str) -> str:
+        """A channel's id from its id or ``#name`` (``conversations.list``, cached)."""
+        if _CHANNEL_ID.match(channel):
+            return channel
+        name = channel.lstrip("#")
+        if name not in self._channel_ids:
+            try:
+                self._channel_ids[name] = self._call("conversations.list", channel,
+                                                     lambda: self.hook.get_channel_id(name))
+            except LookupError as exc:
+                raise SlackError(_explain("channel_not_found", "conversations.list", channel, self.conn_id),
+                                 "channel_not_found") from exc
+        return self._channel_ids[name]
+
+    # -- errors -------------------------------------------------------------------------------
+    def _call(self, method: str, subject: str, fn: Any) -> Any:
+        try:
+            return fn()
+        except SlackApiError as exc:
+            response = exc.response
+            code = (response.data or {}).get("error") if isinstance(response.data, dict) else None
+            if response.status_code == 429:
+                code = "ratelimited"
+            code = code or f"http_{response.status_code}"
+            needed = (response.data or {}).get("needed") if isinstance(response.data, dict) else None
+            raise SlackError(_explain(code, method, subject, self.conn_id, needed), code) from None
+
+
+def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | None = None) -> str:
+    if code == "not_in_channel":
+        return (f"The Slack bot is not a member of {subject}: invite it there (/invite @ooo-pipelines in "
+                f"{subject}) and clear the task to retry. [{method}: not_in_channel]")
+    if code == "channel_not_found":
+        return (f"Slack channel {subject} was not found: check the channel name in the team file "
+                f"(team.channels), or invite the bot if it is a private channel. [{method}: channel_not_found]")
+    if code in AUTH_ERRORS:
+        return (f"Slack refused the bot token in the Airflow connection {conn_id} ({code}): put a valid bot "
+                f"token (xoxb-…) in the connection's password. [{method}]")
+    if code == "missing_scope":
+        return (f"The Slack app lacks the scope {needed or '(see the README)'} that {method} needs: add it to "
+                f"the app, reinstall it and update the token in {conn_id}.")
+    if code in ("users_not_found", "user_not_found"):
+        return (f"No Slack user was found for {subject}: check the email in the team file or add the "
+                f"person's slack_id there. [{method}: {code}]")
+    if code == "ratelimited":
+        return f"Slack kept rate limiting {method} after several retries: clear the task to retry later."
+    return f"Slack {method} for {subject} failed: {code}."
