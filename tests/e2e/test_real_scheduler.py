@@ -1,0 +1,147 @@
+"""Against real Airflow: api-server, scheduler, dag-processor and triggerer, started by the test.
+
+What ``dag.test()`` cannot show: the manager's answer through the REST API, a wait that really
+defers to the triggerer (and outlives the sensors' default timeout), one trigger per absence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from ooo.devstack import Stack, free_port
+from ooo.team import SAMPLE_TEAM_FILE, load_team
+from sandbox import SandboxServer, connection_env, start_sandbox
+
+pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
+
+MAYA = "maya.patel@yellowstonelocal.com"
+SAM = "sam.okafor@yellowstonelocal.com"
+PEOPLE_BY_ZONE = ["maya.patel@yellowstonelocal.com", "sam.okafor@yellowstonelocal.com",
+                  "priya.nair@yellowstonelocal.com"]
+
+
+def digest_minute() -> tuple[str, dt.datetime, str]:
+    """An employee for whom the next minute at least 45 s away is still today, and that minute."""
+    now = dt.datetime.now(dt.timezone.utc)
+    for email in PEOPLE_BY_ZONE:
+        zone = ZoneInfo(load_team().person(email).timezone)
+        moment = (now + dt.timedelta(seconds=105)).astimezone(zone).replace(second=0, microsecond=0)
+        if moment.date() == now.astimezone(zone).date() and moment.hour >= 1:
+            return email, moment, f"{moment:%H:%M}"
+    raise AssertionError("no employee's day has room for the test")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[tuple[Stack, SandboxServer, dt.datetime, str]]:
+    home = tmp_path_factory.mktemp("airflow")
+    employee, moment, hhmm = digest_minute()
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["working_days"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    raw["team"]["holidays"] = []
+    raw["team"]["times"]["return_digest"] = hhmm
+    team_file = Path(home) / "team.yaml"
+    team_file.write_text(yaml.safe_dump(raw))
+    team = load_team(team_file)
+    sandbox = start_sandbox(team)
+    env = {
+        **connection_env(sandbox.sandbox.connections()),
+        "OOO_TEAM_FILE": str(team_file),
+        "AIRFLOW__SENSORS__DEFAULT_TIMEOUT": "5",  # any sensor-style timeout would cut our waits
+        "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
+    }
+    airflow = Stack(Path(home), free_port(), env=env)
+    try:
+        airflow.start()
+        yield airflow, sandbox, moment, employee
+    finally:
+        airflow.stop()
+        sandbox.stop()
+
+
+def answer(airflow: Stack, run_id: str, approve: bool) -> None:
+    """The manager answers, as a person would: not within a second of being asked.
+
+    On Airflow 3.3.2 an answer that lands before the approval task's worker has exited makes
+    the executor's late "success" event fail the re-queued task; people are never that quick.
+    """
+    airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
+    time.sleep(5)
+    airflow.api.answer_approval(run_id, approve=approve)
+
+
+def by_task(tis) -> dict[str, str]:
+    return {t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t["state"] for t in tis}
+
+
+def state_of(task_id: str):
+    return lambda tis: next((t["state"] for t in tis if t["task_id"] == task_id), None)
+
+
+def test_a_rejected_absence_changes_nothing(stack):
+    airflow, sandbox, _, _ = stack
+    start = dt.date.today() + dt.timedelta(days=10)
+    params = {"employee": MAYA, "start_date": start.isoformat(),
+              "end_date": (start + dt.timedelta(days=2)).isoformat(), "kind": "planned"}
+    run_id = airflow.api.trigger_absence(params)["dag_run_id"]
+    before = len(sandbox.sandbox.requests)
+    answer(airflow, run_id, approve=False)
+    airflow.api.wait_for(run_id, lambda tis: airflow.api.run(run_id)["state"] == "success", timeout=120)
+    states = by_task(airflow.api.task_instances(run_id))
+    assert states.pop("validate") == "success" and states.pop("approval") == "success"
+    assert set(states.values()) == {"skipped"}, states
+    assert len(sandbox.sandbox.requests) == before  # no calendar, mailbox or channel touched
+
+
+def test_an_approved_absence_waits_deferred_with_one_trigger(stack):
+    airflow, sandbox, _, _ = stack
+    start = dt.date.today() + dt.timedelta(days=20)
+    params = {"employee": SAM, "start_date": start.isoformat(),
+              "end_date": (start + dt.timedelta(days=4)).isoformat(), "kind": "planned"}
+    run_id = airflow.api.trigger_absence(params)["dag_run_id"]
+    answer(airflow, run_id, approve=True)
+    tis = airflow.api.wait_for(run_id, lambda tis: state_of("team_notice")(tis) == "deferred", timeout=120)
+    states = by_task(tis)
+    assert states["calendar_cleanup"] == "success"
+    assert [t for t, s in states.items() if s == "deferred"] == ["team_notice"]
+    assert triggers_for(airflow, run_id) == 1
+    with pytest.raises(Exception, match="exists already"):
+        airflow.api.trigger_absence(params)  # the same absence twice is refused
+
+
+def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack):
+    airflow, sandbox, moment, employee = stack
+    zone = ZoneInfo(load_team().person(employee).timezone)
+    yesterday = (moment - dt.timedelta(days=1)).date()
+    filed = dt.datetime.combine(yesterday, dt.time(8, 0), zone)
+    params = {"employee": employee, "start_date": yesterday.isoformat(), "end_date": yesterday.isoformat(),
+              "kind": "unexpected"}
+    run_id = airflow.api.trigger_absence(params, logical_date=filed.isoformat())["dag_run_id"]
+    # Everything before the return morning has passed and runs at once; the last review waits.
+    tis = airflow.api.wait_for(run_id, lambda tis: by_task(tis).get("sms_review[1]") == "deferred", timeout=120)
+    states = by_task(tis)
+    assert states["sms_review[0]"] == states["auto_reply_on"] == states["team_notice"] == "success"
+    assert [t for t, s in states.items() if s == "deferred"] == ["sms_review[1]"]
+    assert triggers_for(airflow, run_id) == 1
+    tis = airflow.api.wait_for(run_id, lambda tis: airflow.api.run(run_id)["state"] in ("success", "failed"),
+                               timeout=240)
+    states = by_task(tis)
+    assert airflow.api.run(run_id)["state"] == "success", states
+    digest = next(t for t in tis if t["task_id"] == "return_digest")
+    assert dt.datetime.fromisoformat(digest["start_date"]) >= moment  # not before its moment
+    reviews = sorted((t for t in tis if t["task_id"] == "sms_review"), key=lambda t: t["map_index"])
+    assert [t["rendered_map_index"] for t in reviews] == [yesterday.isoformat(), f"{moment.date()} (return morning)"]
+
+
+def triggers_for(airflow: Stack, run_id: str) -> int:
+    with sqlite3.connect(airflow.home / "airflow.db") as db:
+        return db.execute(
+            "select count(*) from trigger join task_instance ti on ti.trigger_id = trigger.id "
+            "where ti.run_id = ?", (run_id,)).fetchone()[0]
