@@ -27,6 +27,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, Param, task
 
+from ooo.alerts import failure_alert
 from ooo.operators import AbsenceStep, ManagerApproval, validate
 from ooo.steps.auto_reply import auto_reply_off, auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
@@ -48,6 +49,7 @@ with DAG(
         # retries and their first delay: [core] default_task_retries / default_task_retry_delay
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": dt.timedelta(hours=1),
+        "on_failure_callback": failure_alert,  # ops hear which absence, which step, with a link
         # a skipped (lapsed) step must not skip the rest; a rejection skips everything itself
         "trigger_rule": "none_failed",
     },
@@ -84,7 +86,8 @@ with DAG(
     },
 ) as dag:
 
-    @task(task_id="validate", retries=0)
+    # A rejection is the filer's to fix (the task's log says what): no ops alert, no channel touched.
+    @task(task_id="validate", retries=0, on_failure_callback=None)
     def validate_absence(params: dict, **context) -> list[dict]:
         """Reject bad input before any side effect; plan the timeline; return the review days."""
         return validate(params, context)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from airflow.models import DagRun, TaskInstance
+from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -29,3 +30,18 @@ def run_absence(dag, params: dict[str, Any], logical_date: dt.datetime) -> tuple
         tis = session.query(TaskInstance).filter(TaskInstance.run_id == dag_run.run_id).all()
         session.expunge_all()
     return dag_run, tis
+
+
+def _xcom(ti: TaskInstance, key: str = "return_value") -> Any:
+    with create_session() as session:
+        row = session.query(XComModel).filter_by(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
+                                                 map_index=ti.map_index, key=key).one_or_none()
+        return XComModel.deserialize_value(row) if row else None
+
+
+def run_plan(tis: list[TaskInstance]) -> dict[str, Any]:
+    return _xcom(next(t for t in tis if t.task_id == "validate"), key="plan")
+
+
+def review_records(tis: list[TaskInstance]) -> list[dict[str, Any]]:
+    return [_xcom(t) for t in sorted(tis, key=lambda t: t.map_index) if t.task_id == "sms_review"]

@@ -7,10 +7,15 @@ import datetime as dt
 import pendulum
 import pytest
 
-from tests.e2e.conftest import run_absence
+from ooo.absence import absence_from_dict
+from ooo.devstack import sample_absences
+from ooo.timeline import plan_timeline
+from tests.e2e.conftest import review_records, run_absence, run_plan
+from tests.e2e.effects import effects_of
 
 pytestmark = pytest.mark.e2e
 JORDAN = "jordan.reyes@yellowstonelocal.com"
+MAYA = "maya.patel@yellowstonelocal.com"
 ORDER = ["validate", "calendar_cleanup", "team_notice", "buddy_handover", "voicemail_reminder",
          "auto_reply_on", "sms_review", "auto_reply_off", "return_digest"]
 
@@ -19,27 +24,37 @@ def states(tis) -> dict[str, str]:
     return {t.task_id if t.map_index < 0 else f"{t.task_id}[{t.map_index}]": t.state for t in tis}
 
 
-def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, connections):
-    # Out sick Mon 2026-11-02..Fri 11-06, filed as of that morning: every moment has passed.
-    filed = pendulum.datetime(2026, 11, 2, 7, 45, tz="America/Chicago")
-    run, tis = run_absence(absence_dag, {"employee": JORDAN, "start_date": "2026-11-02",
-                                         "end_date": "2026-11-06", "kind": "unexpected"}, filed)
+def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, connections, team):
+    # The demo's replay: out sick for a week two weeks ago, filed as of that morning, so every
+    # moment has passed and the whole procedure runs now, in order, against the seeded sandbox.
+    params, filed = next((p, f) for p, f in sample_absences(dt.date.today()) if p["kind"] == "unexpected")
+    run, tis = run_absence(absence_dag, params, dt.datetime.fromisoformat(filed))
     assert run.state == "success", states(tis)
     by_id = states(tis)
     assert by_id.pop("approval") == "skipped"  # unexpected: no approval
     assert set(by_id.values()) == {"success"}, by_id
+    timeline = plan_timeline(absence_from_dict(run_plan(tis)["absence"]), team, dt.datetime.fromisoformat(filed))
     reviews = sorted((t for t in tis if t.task_id == "sms_review"), key=lambda t: t.map_index)
-    assert [t.rendered_map_index for t in reviews] == [
-        "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-09 (return morning)"]
+    assert [t.rendered_map_index for t in reviews] == [r.label for r in timeline.reviews]
     # each step started after the one before it had finished
-    ends = {}
-    for t in tis:
-        ends[t.task_id] = max(ends.get(t.task_id, t.end_date), t.end_date)
-    starts = {}
-    for t in tis:
-        starts[t.task_id] = min(starts.get(t.task_id, t.start_date), t.start_date)
+    starts = {t.task_id: min(x.start_date for x in tis if x.task_id == t.task_id) for t in tis}
+    ends = {t.task_id: max(x.end_date for x in tis if x.task_id == t.task_id) for t in tis}
     for before, after in zip(ORDER, ORDER[1:]):
         assert ends[before] <= starts[after], f"{after} started before {before} ended"
+
+    # ...and what Jordan, his team and support see:
+    seen = effects_of(connections.sandbox, team, JORDAN, MAYA)
+    assert len(seen.ooo_events) == 1
+    block = seen.ooo_events[0]
+    assert block["start"]["dateTime"].startswith(params["start_date"])
+    assert "Maya Patel" in block["outOfOfficeProperties"]["declineMessage"]
+    assert len(seen.team_notices) == 1 and "backup buddy" in seen.team_notices[0]["text"]
+    assert len(seen.buddy_dms) == 1 and len(seen.employee_dms) == 1  # handover; voicemail script
+    assert not seen.auto_reply_on  # on at the start, off (and verified) on return
+    assert len(seen.digests) == 1
+    assert seen.digests[0]["headers"]["Auto-Submitted"] == "auto-generated"
+    unanswered = sum(len(r["raised"]) for r in review_records(tis))
+    assert unanswered > 0 and len(seen.support_alerts) == unanswered
 
 
 def test_a_rejected_absence_runs_nothing_after_validate(absence_dag, connections):

@@ -1,0 +1,50 @@
+"""What an absence did, read the way a person would see it: in the sandbox's calendars, mailboxes
+and channels (never from our own code's records)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ooo.team import Team
+from sandbox import Sandbox
+
+
+@dataclass
+class Effects:
+    ooo_events: list[dict[str, Any]]
+    sent: list[dict[str, Any]]
+    digests: list[dict[str, Any]]
+    auto_reply_on: bool
+    team_notices: list[dict[str, Any]]
+    buddy_dms: list[dict[str, Any]]
+    employee_dms: list[dict[str, Any]]
+    support_alerts: list[dict[str, Any]]
+
+
+def effects_of(sandbox: Sandbox, team: Team, employee: str, buddy: str) -> Effects:
+    google, slack = sandbox.api("google"), sandbox.api("slack")
+    events = google.list_events(employee)
+    sent = google.sent(sender=employee)
+    name = team.person(employee).name
+
+    def bot(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [m for m in messages if m.get("bot_id")]
+
+    def dms(email: str) -> list[dict[str, Any]]:
+        user_id = slack.user_id(email)
+        return bot(slack.dm_messages(user_id)) if user_id else []
+
+    employee_id = slack.user_id(employee)
+    return Effects(
+        ooo_events=[e for e in events if e.get("eventType") == "outOfOffice"],
+        sent=sent,
+        digests=[m for m in sent if m["subject"].startswith("Welcome back") and m["to"] == [employee]],
+        auto_reply_on=bool(google.vacation(employee).get("enableAutoReply")),
+        team_notices=[m for m in bot(slack.messages(team.channels["team_notice"]))
+                      if f"<@{employee_id}>" in m["text"] or name in m["text"]],
+        buddy_dms=dms(buddy),
+        employee_dms=dms(employee),
+        support_alerts=[m for m in bot(slack.messages(team.channels["support"]))
+                        if f"<@{employee_id}>" in m["text"] or name in m["text"]],
+    )
