@@ -1,0 +1,38 @@
+"""JustCall text parsing and SMS excerpts (no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ooo.services.justcall import JustCallError, Text
+from ooo.steps.sms_review import excerpt
+
+RAW = {"id": 7, "contact_number": "+14065550001", "contact_name": "Big Sky", "justcall_number": "+13075550101",
+       "sms_date": "2027-01-14", "sms_time": "23:05:09", "sms_user_date": "2027-01-14", "sms_user_time": "16:05:09",
+       "direction": "Incoming", "sms_info": {"body": "hi", "is_mms": "No", "mms": []}, "agent_name": ""}
+
+
+@pytest.mark.parametrize("given, expected", [("Incoming", "incoming"), ("Outgoing", "outgoing"),
+                                             ("Inbound", "incoming"), ("Outbound", "outgoing"), ("incoming", "incoming")])
+def test_direction_is_normalised(given, expected):
+    assert Text.parse({**RAW, "direction": given}).direction == expected
+
+
+def test_time_comes_from_the_utc_fields_not_the_account_zone():
+    text = Text.parse(RAW)
+    assert text.at == dt.datetime(2027, 1, 14, 23, 5, 9, tzinfo=dt.timezone.utc)
+    assert (text.id, text.body, text.contact_name) == (7, "hi", "Big Sky")
+
+
+def test_unknown_direction_is_an_error():
+    with pytest.raises(JustCallError, match="unknown direction"):
+        Text.parse({**RAW, "direction": "Sideways"})
+
+
+def test_excerpt_is_one_line_and_cut_at_a_word():
+    assert excerpt("Website is down!\n\nCustomers   are calling.") == "Website is down! Customers are calling."
+    long = "word " * 60
+    cut = excerpt(long, limit=50)
+    assert cut.endswith("…") and len(cut) <= 51 and "  " not in cut and not cut[:-1].endswith(" ")
