@@ -25,12 +25,14 @@ from airflow.providers.common.compat.sdk import AirflowSkipException
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import BaseOperator, Variable, timezone
+from airflow.sdk.configuration import conf
 
 import ooo
 from ooo.absence import AbsenceRejected, absence_from_dict, parse_absence
 from ooo.messages import long_date, render
 from ooo.services import Services
 from ooo.steps import Records, StepContext
+from ooo.steps.notices import ask_manager
 from ooo.team import Team, load_team
 from ooo.timeline import Review, Timeline, plan_timeline, timeline_from_dict
 
@@ -134,10 +136,22 @@ class ManagerApproval(ApprovalOperator):
         )
         now = timezone.utcnow()
         self.response_timeout = max(timeline.approval_deadline - now, dt.timedelta(seconds=1))
+        self._ask_manager(context)
         self.log.info("Waiting for %s to answer until %s",
                       absence.manager.email if absence.manager else "a manager",
                       timeline.approval_deadline.strftime("%a %Y-%m-%d %H:%M %Z"))
         return super().execute(context)
+
+
+    def _ask_manager(self, context: Any) -> None:
+        """Tell the manager in Slack, with a link; the approval works without it (Required Actions)."""
+        try:
+            link = self.generate_link_to_ui(task_instance=context["task_instance"],
+                                            base_url=conf.get("api", "base_url", fallback=None))
+            ask_manager(step_context(context, log=self.log), link)
+        except Exception:  # noqa: BLE001 - a Slack outage must not reject the absence
+            self.log.warning("Could not tell the manager in Slack; the approval waits in Airflow's "
+                             "Required Actions", exc_info=True)
 
 
 class AbsenceStep(BaseOperator):
@@ -180,19 +194,23 @@ class AbsenceStep(BaseOperator):
         return self._run(context)
 
     def _run(self, context: Any) -> Any:
-        absence, timeline = read_plan(context)
-        ctx = StepContext(
-            absence=absence,
-            team=team_for_run(),
-            timeline=timeline,
-            run_id=context["dag_run"].run_id,
-            now=timezone.utcnow(),
-            services=Services(),
-            records=_records(context),
-            review=_review(self.review),
-            log=self.log,
-        )
-        return self.action(ctx)
+        return self.action(step_context(context, review=_review(self.review), log=self.log))
+
+
+def step_context(context: Any, review: Review | None = None, log: logging.Logger = log) -> StepContext:
+    """What a step function gets: the plan, the team, the clients and the earlier steps' records."""
+    absence, timeline = read_plan(context)
+    return StepContext(
+        absence=absence,
+        team=team_for_run(),
+        timeline=timeline,
+        run_id=context["dag_run"].run_id,
+        now=timezone.utcnow(),
+        services=Services(),
+        records=_records(context),
+        review=review,
+        log=log,
+    )
 
 
 def _review(raw: dict[str, Any] | None) -> Review | None:

@@ -99,7 +99,8 @@ def test_a_rejected_absence_changes_nothing(stack):
     params = {"employee": MAYA, "start_date": start.isoformat(),
               "end_date": (start + dt.timedelta(days=2)).isoformat(), "kind": "planned"}
     run_id = airflow.api.trigger_absence(params)["dag_run_id"]
-    before = len(sandbox.sandbox.requests)
+    airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
+    before = len(sandbox.sandbox.requests)  # after the manager's DM: from here on, nothing
     answer(airflow, run_id, approve=False)
     airflow.api.wait_for(run_id, lambda tis: airflow.api.run(run_id)["state"] == "success", timeout=120)
     states = by_task(airflow.api.task_instances(run_id))
@@ -115,6 +116,10 @@ def test_an_approved_absence_waits_deferred_with_one_trigger(stack):
               "end_date": (start + dt.timedelta(days=4)).isoformat(), "kind": "planned"}
     run_id = airflow.api.trigger_absence(params)["dag_run_id"]
     answer(airflow, run_id, approve=True)
+    slack = sandbox.sandbox.api("slack")
+    asked = [m["text"] for m in slack.dm_messages(slack.user_id("allison.reed@yellowstonelocal.com"))
+             if "Sam Okafor" in m["text"] or "<@U02SAMOK0>" in m["text"]]
+    assert len(asked) == 1 and f"/dags/ooo_absence/runs/{run_id}/tasks/approval/required_actions" in asked[0]
     tis = airflow.api.wait_for(run_id, lambda tis: state_of("team_notice")(tis) == "deferred", timeout=120)
     states = by_task(tis)
     assert states["calendar_cleanup"] == "success"

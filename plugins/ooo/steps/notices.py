@@ -18,6 +18,7 @@ from ooo.team import Person
 NOTICE_EVENT = "ooo_team_notice"
 HANDOVER_EVENT = "ooo_buddy_handover"
 VOICEMAIL_EVENT = "ooo_voicemail_reminder"
+APPROVAL_EVENT = "ooo_approval_request"
 
 
 def team_notice(ctx: StepContext) -> dict[str, Any]:
@@ -59,6 +60,23 @@ def voicemail_reminder(ctx: StepContext) -> dict[str, Any]:
     text = render("voicemail_reminder.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
                   company=ctx.team.company, support_email=ctx.team.support_email)
     return {**post_once(ctx, channel, VOICEMAIL_EVENT, text, f"voicemail script DM to {employee.name}"),
+            "user": user}
+
+
+def ask_manager(ctx: StepContext, link: str) -> dict[str, Any]:
+    """A DM to the manager: the absence to approve, with a link to the approval in Airflow."""
+    manager = ctx.absence.manager
+    if manager is None:
+        ctx.log.info("%s has no manager in the roster: the approval waits in Airflow only",
+                     ctx.absence.employee.name)
+        return {"skipped": "no manager in the roster"}
+    slack = ctx.services.slack
+    user = user_id(ctx, manager)
+    text = render("approval_request.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
+                  manager_mention=mention(ctx, manager), employee_mention=mention(ctx, ctx.absence.employee),
+                  link=Mrkdwn(f"<{slack_escape(link)}|Open the approval in Airflow>"),
+                  deadline=ctx.timeline.approval_deadline, tz=manager.timezone)
+    return {**post_once(ctx, slack.open_dm(user), APPROVAL_EVENT, text, f"approval request to {manager.name}"),
             "user": user}
 
 
