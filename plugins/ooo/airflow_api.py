@@ -78,6 +78,18 @@ class AirflowApi:
         return self.call("GET", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
                          params={"limit": 100})["task_instances"]
 
+    def xcom(self, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        """A task's XCom value, or None when it has none (a step that did not run)."""
+        r = self._session.get(
+            f"{self.base_url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
+            params={"map_index": map_index, "deserialize": "true", "stringify": "false"},
+            headers=self._auth(), timeout=self.timeout)
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise AirflowApiError(f"XCom {task_id}[{map_index}].{key} of {run_id}: {r.status_code} {r.text}")
+        return r.json()["value"]
+
     def answer_approval(self, run_id: str, approve: bool) -> dict[str, Any]:
         option = "Approve" if approve else "Reject"
         return self.call("PATCH", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from ooo.cli import main
 from ooo.devstack import Stack, free_port
 from ooo.team import SAMPLE_TEAM_FILE, load_team
 from sandbox import SandboxServer, connection_env, start_sandbox
@@ -129,7 +130,7 @@ def test_an_approved_absence_waits_deferred_with_one_trigger(stack):
         airflow.api.trigger_absence(params)  # the same absence twice is refused
 
 
-def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack):
+def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack, monkeypatch, tmp_path):
     airflow, sandbox, moment, employee = stack
     zone = ZoneInfo(load_team().person(employee).timezone)
     yesterday = (moment - dt.timedelta(days=1)).date()
@@ -169,6 +170,16 @@ def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack):
         len(before.ooo_events), len(before.sent), len(before.team_notices), len(before.buddy_dms),
         len(before.employee_dms), len(before.support_alerts))
     assert not after.auto_reply_on
+
+    # Ops preview the digest of the run: the same email, from the run's records, not sent again.
+    for name, value in connection_env(sandbox.sandbox.connections()).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OOO_TEAM_FILE", airflow.extra_env["OOO_TEAM_FILE"])
+    out = tmp_path / "digest.html"
+    assert main(["digest-preview", "--run-id", run_id, "--api", airflow.url, "--password", airflow.password,
+                 "--out", str(out)]) == 0
+    assert out.with_suffix(".txt").read_text().splitlines()[0] == f"Subject: {after.digests[0]['subject']}"
+    assert len(effects_of(sandbox.sandbox, team, employee, buddy).sent) == len(after.sent)
 
 
 def triggers_for(airflow: Stack, run_id: str) -> int:
