@@ -287,22 +287,12 @@ class SlackApi(Api):
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         chan = self._member_channel(args.get("channel"))
         text = args.get("text")
-        blocks = args.get("blocks")
-        if isinstance(blocks, str):
-            try:
-                blocks = json.loads(blocks)
-            except ValueError as exc:
-                raise SlackError("invalid_blocks") from exc
+        blocks = _json_arg(args.get("blocks"), "invalid_blocks")
         if not text and not blocks:
             raise SlackError("no_text")
         if text and len(str(text)) > 40000:
             raise SlackError("msg_too_long")
-        metadata = args.get("metadata")
-        if isinstance(metadata, str):
-            try:
-                metadata = json.loads(metadata)
-            except ValueError as exc:
-                raise SlackError("invalid_metadata_format") from exc
+        metadata = _json_arg(args.get("metadata"), "invalid_metadata_format")
         if metadata is not None and (not isinstance(metadata, dict) or not metadata.get("event_type")
                                      or not isinstance(metadata.get("event_payload", {}), dict)):
             raise SlackError("invalid_metadata_format")
@@ -406,3 +396,13 @@ class SlackApi(Api):
         if user is None:
             raise SlackError("user_not_found")
         return {"user": user}
+
+
+def _json_arg(value: Any, error: str) -> Any:
+    """A JSON-typed argument, which form-encoded calls send as a string (Slack's ``error`` if bad)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise SlackError(error) from exc

@@ -86,6 +86,12 @@ def answer(airflow: Stack, run_id: str, approve: bool) -> None:
     airflow.api.answer_approval(run_id, approve=approve)
 
 
+def planned(employee: str, in_days: int, days: int) -> dict:
+    start = dt.date.today() + dt.timedelta(days=in_days)
+    return {"employee": employee, "start_date": start.isoformat(),
+            "end_date": (start + dt.timedelta(days=days - 1)).isoformat(), "kind": "planned"}
+
+
 def by_task(tis) -> dict[str, str]:
     return {t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t["state"] for t in tis}
 
@@ -96,9 +102,7 @@ def state_of(task_id: str):
 
 def test_a_rejected_absence_changes_nothing(stack):
     airflow, sandbox, _, _ = stack
-    start = dt.date.today() + dt.timedelta(days=10)
-    params = {"employee": MAYA, "start_date": start.isoformat(),
-              "end_date": (start + dt.timedelta(days=2)).isoformat(), "kind": "planned"}
+    params = planned(MAYA, in_days=10, days=3)
     run_id = airflow.api.trigger_absence(params)["dag_run_id"]
     airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
     before = len(sandbox.sandbox.requests)  # after the manager's DM: from here on, nothing
@@ -112,9 +116,7 @@ def test_a_rejected_absence_changes_nothing(stack):
 
 def test_an_approved_absence_waits_deferred_with_one_trigger(stack):
     airflow, sandbox, _, _ = stack
-    start = dt.date.today() + dt.timedelta(days=20)
-    params = {"employee": SAM, "start_date": start.isoformat(),
-              "end_date": (start + dt.timedelta(days=4)).isoformat(), "kind": "planned"}
+    params = planned(SAM, in_days=20, days=5)
     run_id = airflow.api.trigger_absence(params)["dag_run_id"]
     answer(airflow, run_id, approve=True)
     slack = sandbox.sandbox.api("slack")
