@@ -77,3 +77,19 @@ def test_an_absence_filed_after_it_ended_skips_what_has_lapsed(absence_dag, conn
     for step in ("team_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
         assert by_id[step] == "skipped", step
     assert by_id["calendar_cleanup"] == by_id["auto_reply_off"] == by_id["return_digest"] == "success"
+
+
+def test_a_failing_step_alerts_ops_with_the_absence_the_step_and_a_link(absence_dag, connections, team):
+    params, filed = next((p, f) for p, f in sample_absences(dt.date.today()) if p["kind"] == "unexpected")
+    connections.sandbox.api("google").revoke_delegation(JORDAN)  # Google now refuses to act as him
+    run, tis = run_absence(absence_dag, params, dt.datetime.fromisoformat(filed))
+    by_id = states(tis)
+    assert run.state == "failed" and by_id["calendar_cleanup"] == "failed"
+    assert by_id["team_notice"] == "upstream_failed"
+    slack = connections.sandbox.api("slack")
+    alerts = [m["text"] for m in slack.messages(team.channels["ops"]) if m.get("bot_id")]
+    assert len(alerts) == 1
+    assert "calendar_cleanup" in alerts[0] and JORDAN in alerts[0]
+    assert f"{params['start_date']} to {params['end_date']}" in alerts[0]
+    assert "/dags/ooo_absence/runs/" in alerts[0] and "calendar_cleanup" in alerts[0]
+    assert "credentials for ooo_google were refused" in alerts[0]
