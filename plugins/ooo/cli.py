@@ -4,6 +4,10 @@
 an absence through Airflow's REST API with the contract's run id (``OOO_AIRFLOW_URL``,
 ``OOO_AIRFLOW_USER``, ``OOO_AIRFLOW_PASSWORD`` or the matching options).
 
+``ooo cancel --run-id RUN`` stops a filed absence (its run is marked failed, so no step of it runs
+any more) and undoes what it did, from its steps' records: the out-of-office block and booked
+meetings deleted, the auto-reply it set switched off, a correction under the team notice.
+
 ``ooo digest-preview --run-id RUN`` (or ``--employee EMAIL --start ... --end ...`` for an absence
 not filed yet) collects the return-day digest from the live services (the ``ooo_*`` connections,
 e.g. ``AIRFLOW_CONN_*`` env vars) and writes it (HTML, and the plain part next to it as ``.txt``)
@@ -60,6 +64,30 @@ def _from_run(args: argparse.Namespace, team):
     reviews = [api.xcom(args.run_id, "sms_review", map_index=i) for i in range(len(timeline.reviews))]
     records = Records({step: api.xcom(args.run_id, step) for step in RECORDED_STEPS}, [r for r in reviews if r])
     return absence_from_dict(plan["absence"]), timeline, records
+
+
+def cancel(args: argparse.Namespace) -> int:
+    from ooo.airflow_api import DAG_ID
+    from ooo.services import Services
+    from ooo.steps import StepContext
+    from ooo.steps.cancel import cancel_absence
+
+    api = _api(args)
+    state = api.run(args.run_id)["state"]
+    if state in ("queued", "running"):
+        api.call("PATCH", f"dags/{DAG_ID}/dagRuns/{args.run_id}",
+                 json={"state": "failed", "note": "Cancelled with `ooo cancel`: what it did was undone."})
+        print(f"Stopped {args.run_id} (was {state})")
+    team = load_team(args.team)
+    absence, timeline, records = _from_run(args, team)
+    done = cancel_absence(StepContext(absence=absence, team=team, timeline=timeline, run_id=args.run_id,
+                                      now=pendulum.now("UTC"), services=Services(), records=records))
+    print(f"Deleted {len(done['deleted_events'])} calendar event(s); auto-reply "
+          f"{'switched off' if done['auto_reply'] else 'was not set by this absence'}; "
+          f"{len(done['corrections'])} correction(s) posted in Slack")
+    if done["left_declined"]:
+        print("Still declined (accept again the ones to attend): " + "; ".join(done["left_declined"]))
+    return 0
 
 
 def digest_preview(args: argparse.Namespace) -> int:
@@ -140,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--out", default="digest-preview.html", help="where to write the HTML (and .txt beside it)")
     _airflow_options(preview)
     preview.set_defaults(run=digest_preview)
+    cancelling = commands.add_parser("cancel", help="stop a filed absence and undo what it did")
+    cancelling.add_argument("--run-id", required=True, help="the absence's run id")
+    cancelling.add_argument("--team", help="team file (default: OOO_TEAM_FILE or the sample team)")
+    _airflow_options(cancelling)
+    cancelling.set_defaults(run=cancel)
     filing = commands.add_parser("trigger", help="file an absence (a run of ooo_absence) through the REST API")
     filing.add_argument("--employee", required=True, help="the employee's work email")
     filing.add_argument("--start", required=True, help="first day out, YYYY-MM-DD")

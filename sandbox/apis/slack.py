@@ -303,6 +303,8 @@ class SlackApi(Api):
             message["blocks"] = blocks
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
+            if _truthy(args.get("reply_broadcast")):
+                message["subtype"] = "thread_broadcast"
         if metadata:
             message["metadata"] = {"event_type": metadata["event_type"],
                                    "event_payload": metadata.get("event_payload") or {}}
@@ -340,7 +342,10 @@ class SlackApi(Api):
             high = latest is None or (ts <= latest if inclusive else ts < latest)
             return low and high
 
-        found = [m for m in reversed(chan["messages"]) if within(m)]
+        def in_history(m: dict[str, Any]) -> bool:  # thread replies live in conversations.replies
+            return m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast"
+
+        found = [m for m in reversed(chan["messages"]) if within(m) and in_history(m)]
         page, next_cursor = self._page(found, args, 100)
         with_meta = _truthy(args.get("include_all_metadata"))
         messages = [json.loads(json.dumps(m if with_meta else {k: v for k, v in m.items() if k != "metadata"}))

@@ -114,7 +114,7 @@ def test_a_rejected_absence_changes_nothing(stack):
     assert len(sandbox.sandbox.requests) == before  # no calendar, mailbox or channel touched
 
 
-def test_an_approved_absence_waits_deferred_with_one_trigger(stack):
+def test_an_approved_absence_waits_deferred_with_one_trigger_until_cancelled(stack, monkeypatch):
     airflow, sandbox, _, _ = stack
     params = planned(SAM, in_days=20, days=5)
     run_id = airflow.api.trigger_absence(params)["dag_run_id"]
@@ -130,6 +130,21 @@ def test_an_approved_absence_waits_deferred_with_one_trigger(stack):
     assert triggers_for(airflow, run_id) == 1
     with pytest.raises(Exception, match="exists already"):
         airflow.api.trigger_absence(params)  # the same absence twice is refused
+    google = sandbox.sandbox.api("google")
+    assert [e for e in google.list_events(SAM) if e.get("eventType") == "outOfOffice"]
+
+    # Sam's plans change: ops cancel. The run stops waiting, and the block comes off his calendar.
+    monkeypatch.setenv("OOO_TEAM_FILE", airflow.extra_env["OOO_TEAM_FILE"])
+    for name, value in connection_env(sandbox.sandbox.connections()).items():
+        monkeypatch.setenv(name, value)
+    assert main(["cancel", "--run-id", run_id, "--api", airflow.url, "--password", airflow.password]) == 0
+    assert airflow.api.run(run_id)["state"] == "failed"
+    assert [e for e in google.list_events(SAM) if e.get("eventType") == "outOfOffice"] == []
+    airflow.api.wait_for(run_id, lambda tis: "deferred" not in by_task(tis).values(), timeout=60)
+    deadline = time.monotonic() + 90  # the triggerer drops triggers nothing waits on any more
+    while triggers_for(airflow, run_id):
+        assert time.monotonic() < deadline, "the cancelled absence's trigger was never dropped"
+        time.sleep(1)
 
 
 def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack, monkeypatch, tmp_path):
@@ -185,7 +200,8 @@ def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack, monkeypatch, tmp
 
 
 def triggers_for(airflow: Stack, run_id: str) -> int:
+    """Triggers (in the triggerer's table) that the absence's task instances point at."""
     with sqlite3.connect(airflow.home / "airflow.db") as db:
         return db.execute(
-            "select count(*) from trigger join task_instance ti on ti.trigger_id = trigger.id "
-            "where ti.run_id = ?", (run_id,)).fetchone()[0]
+            "select count(*) from trigger where id in "
+            "(select trigger_id from task_instance where run_id = ?)", (run_id,)).fetchone()[0]

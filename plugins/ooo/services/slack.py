@@ -60,9 +60,15 @@ class SlackClient:
 
     # -- calls --------------------------------------------------------------------------------
     def post_message(self, channel: str, text: str, metadata: dict[str, Any] | None = None,
-                     blocks: list[dict[str, Any]] | None = None) -> str:
-        """Post ``text`` (Slack mrkdwn) to ``channel`` (id or ``#name``); the message's ``ts``."""
+                     blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> str:
+        """Post ``text`` (Slack mrkdwn) to ``channel`` (id or ``#name``); the message's ``ts``.
+
+        With ``thread_ts`` it is a reply in that thread, also shown in the channel (broadcast), so
+        the channel's history (where the once-only lookup reads) has it too.
+        """
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+        if thread_ts is not None:
+            kwargs.update(thread_ts=thread_ts, reply_broadcast=True)
         if metadata is not None:
             kwargs["metadata"] = metadata
         if blocks is not None:

@@ -82,7 +82,8 @@ def ask_manager(ctx: StepContext, link: str) -> dict[str, Any]:
 
 # -- shared by the Slack steps ----------------------------------------------------------------
 def post_once(ctx: StepContext, channel: str, event_type: str, text: str, what: str,
-              key: str | None = None, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+              key: str | None = None, payload: dict[str, Any] | None = None,
+              thread_ts: str | None = None) -> dict[str, Any]:
     """Post ``text`` to ``channel`` unless this run already did (found by metadata); the record."""
     slack = ctx.services.slack
     key = key or ctx.key
@@ -91,7 +92,7 @@ def post_once(ctx: StepContext, channel: str, event_type: str, text: str, what: 
         ctx.log.info("%s already posted (ts %s): not posting again", what, found["ts"])
         return {"channel": channel, "ts": found["ts"], "posted": False}
     metadata = {"event_type": event_type, "event_payload": {"key": key, **(payload or {})}}
-    ts = slack.post_message(channel, text, metadata=metadata)
+    ts = slack.post_message(channel, text, metadata=metadata, thread_ts=thread_ts)
     ctx.log.info("%s posted (channel %s, ts %s)", what, channel, ts)
     return {"channel": channel, "ts": ts, "posted": True}
 
