@@ -7,6 +7,7 @@ defers to the triggerer (and outlives the sensors' default timeout), one trigger
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -197,6 +198,27 @@ def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack, monkeypatch, tmp
                  "--out", str(out)]) == 0
     assert out.with_suffix(".txt").read_text().splitlines()[0] == f"Subject: {after.digests[0]['subject']}"
     assert len(effects_of(sandbox.sandbox, team, employee, buddy).sent) == len(after.sent)
+
+
+def test_no_secret_reaches_a_log_or_an_xcom(stack):
+    airflow, sandbox, _, _ = stack
+    secrets = []
+    for conn in sandbox.sandbox.connections().values():
+        secrets += [conn[k] for k in ("password",) if conn.get(k)]
+        keyfile = (conn.get("extra") or {}).get("keyfile_dict")
+        if keyfile:
+            key = json.loads(keyfile)["private_key"]
+            secrets.append(key.splitlines()[1])  # a line of the private key
+    assert len(secrets) >= 4
+    logs = [p for p in (airflow.home / "logs").rglob("*") if p.is_file()]
+    assert any("dag_id=ooo_absence" in str(p) for p in logs)
+    for path in logs:
+        text = path.read_text(errors="replace")
+        for secret in secrets:
+            assert secret not in text, f"a connection secret is in {path}"
+    with sqlite3.connect(airflow.home / "airflow.db") as db:
+        values = " ".join(str(v) for (v,) in db.execute("select value from xcom"))
+    assert values and not any(secret in values for secret in secrets)
 
 
 def triggers_for(airflow: Stack, run_id: str) -> int:
