@@ -96,3 +96,10 @@ def render(name: str, **context: Any) -> str:
     kind = name.rsplit(".", 1)[-1]
     env = _environments().get(kind, _environments()["txt"])
     return env.get_template(name).render(**context).strip() + "\n"
+
+
+def split_subject(text: str) -> tuple[str, str]:
+    """A rendered template whose first line is ``Subject: ...``: the subject, and the body after
+    the blank line (emails, calendar events: the subject stays in the template with its text)."""
+    head, _, body = text.partition("\n\n")
+    return head.removeprefix("Subject:").strip(), body.strip() + "\n"

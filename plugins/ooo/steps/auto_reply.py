@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ooo.messages import render
+from ooo.messages import render, split_subject
 from ooo.steps import StepContext
-from ooo.steps.calendar import split_subject
 
 #: Fields compared to decide whether the responder is already as wanted (Gmail sanitises the HTML,
 #: so it is not compared).

@@ -26,7 +26,7 @@ from email.utils import formataddr, formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ooo.messages import local_time, long_date, render
+from ooo.messages import local_time, long_date, render, split_subject
 from ooo.steps import StepContext
 
 MARKER = "oooRun"  # extendedProperties.private key on what this run made or declined
@@ -41,12 +41,6 @@ def message_id(ctx: StepContext, event: str) -> str:
     """The Message-ID of the reschedule note for ``event`` in this run."""
     digest = hashlib.sha256(event.encode()).hexdigest()[:16]
     return f"<ooo.{ctx.key}.{digest}@{ctx.team.email_domain}>"
-
-
-def split_subject(text: str) -> tuple[str, str]:
-    """A rendered ``Subject: ...`` first line and the body after the blank line."""
-    head, _, body = text.partition("\n\n")
-    return head.removeprefix("Subject:").strip(), body.strip() + "\n"
 
 
 def calendar_cleanup(ctx: StepContext) -> dict[str, Any]:
