@@ -113,7 +113,7 @@ class FathomApi(Api):
             rows = [m for m in rows if m["created_at"] < until]
         kind = req.arg("calendar_invitees_domains_type", "all")
         if kind not in ("all", "only_internal", "one_or_more_external"):
-            raise ApiError(400, f"calendar_invitees_domains_type must be all, only_internal or one_or_more_external")
+            raise ApiError(400, "calendar_invitees_domains_type must be all, only_internal or one_or_more_external")
         if kind != "all":
             rows = [m for m in rows if self._domains_type(m) == kind]
         flags = {}

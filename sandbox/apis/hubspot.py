@@ -303,7 +303,7 @@ class HubSpotApi(Api):
         wanted = [p for v in req.query.get("properties", []) for p in v.split(",") if p]
         obj = self._get_object(kind, oid, wanted or None)
         if obj is None:
-            raise ApiError(404, f"Object not found.  objectId are usually numeric.", category="OBJECT_NOT_FOUND")
+            raise ApiError(404, "Object not found.  objectId are usually numeric.", category="OBJECT_NOT_FOUND")
         return obj
 
     def _batch_read(self, body: dict[str, Any]) -> dict[str, Any]:

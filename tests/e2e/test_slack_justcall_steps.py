@@ -228,7 +228,6 @@ def test_review_retry_after_a_partial_raise_posts_only_the_rest(connections, sla
     absence = make_absence(start=START, end=END)
     review = step_context(absence).timeline.reviews[0]
     # a first try raised only the first text before failing
-    from ooo.steps.notices import history_floor  # noqa: F401  (same window the step uses)
     ctx = step_context(absence, review=review)
     ts = ctx.services.slack.post_message(SUPPORT, "earlier try", metadata={
         "event_type": "ooo_sms_alert", "event_payload": {"key": ctx.key, "text_id": str(first)}})

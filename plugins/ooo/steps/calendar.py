@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ooo.messages import local_time, long_date, render, split_subject
 from ooo.steps import StepContext
+from ooo.steps.mail import automated_email, send_once
 
 MARKER = "oooRun"  # extendedProperties.private key on what this run made or declined
 
@@ -172,20 +171,12 @@ def _reschedule_note(ctx: StepContext, google: Any, event: dict[str, Any], exter
     to = [a["email"] for a in external]
     note = {"event_id": event["id"], "event": event.get("summary"), "to": to, "subject": subject,
             "message_id": mid}
-    existing = google.find_message(mid)
-    if existing:
+    message = automated_email(employee, [(a.get("displayName", ""), a["email"]) for a in external], subject, text,
+                              render("reschedule_notification.html", **context), mid, ctx.now)
+    gmail_id, sent = send_once(google, message)
+    if not sent:
         ctx.log.info("reschedule note %s was sent by an earlier try", mid)
-        return {**note, "gmail_id": existing}
-    message = EmailMessage()
-    message["From"] = formataddr((employee.name, employee.email))
-    message["To"] = ", ".join(formataddr((a.get("displayName", ""), a["email"])) for a in external)
-    message["Subject"] = subject
-    message["Date"] = formatdate(ctx.now.timestamp())
-    message["Message-ID"] = mid
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-replies must not answer it
-    message.set_content(text)
-    message.add_alternative(render("reschedule_notification.html", **context), subtype="html")
-    return {**note, "gmail_id": google.send_message(message)}
+    return {**note, "gmail_id": gmail_id}
 
 
 def _meeting_event(ctx: StepContext, what: str, summary: str, description: str, at: dt.datetime,

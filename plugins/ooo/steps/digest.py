@@ -15,11 +15,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
 from typing import TYPE_CHECKING, Any
 
 from ooo.messages import local_time, long_date, render
 from ooo.steps import StepContext
+from ooo.steps.mail import automated_email, send_once
 from ooo.text import html_to_text
 
 if TYPE_CHECKING:
@@ -312,31 +312,21 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
 
 def build_message(ctx: StepContext, subject: str, text: str, html: str) -> EmailMessage:
     employee = ctx.absence.employee
-    message = EmailMessage()
-    message["From"] = formataddr((employee.name, employee.email))
-    message["To"] = formataddr((employee.name, employee.email))
-    message["Subject"] = subject
-    message["Message-ID"] = digest_message_id(ctx)
-    message["Date"] = format_datetime(ctx.now.astimezone(dt.timezone.utc))
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-OOO-Run"] = ctx.run_id
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+    return automated_email(employee, [(employee.name, employee.email)], subject, text, html,
+                           digest_message_id(ctx), ctx.now, headers={"X-OOO-Run": ctx.run_id})
 
 
 def return_digest(ctx: StepContext) -> dict[str, Any]:
     employee = ctx.absence.employee.email
     gmail = ctx.services.google(employee)
     message_id = digest_message_id(ctx)
-    existing = gmail.find_message(message_id)
-    if existing:
+    if existing := gmail.find_message(message_id):  # before collecting: a re-run reads nothing
         ctx.log.info("the return digest %s was already sent to %s (Gmail id %s): not sending again",
                      message_id, employee, existing)
         return {"message_id": message_id, "gmail_id": existing, "sent": False, "already_sent": True}
     digest = collect_digest(ctx)
     subject, text, html = render_digest(digest)
-    gmail_id = gmail.send_message(build_message(ctx, subject, text, html))
+    gmail_id, _ = send_once(gmail, build_message(ctx, subject, text, html))
     counts = digest.counts()
     ctx.log.info("sent the return digest to %s (Gmail id %s): %s", employee, gmail_id, counts)
     return {"message_id": message_id, "gmail_id": gmail_id, "sent": True, "already_sent": False,

@@ -1,0 +1,40 @@
+"""The emails the procedure sends as the employee: automated (RFC 3834) and sent once.
+
+Each carries a Message-ID derived from the run, and is looked up by it before it is sent, so a
+retried or re-run step finds its earlier email instead of sending it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime
+from typing import Any
+
+from ooo.team import Person
+
+
+def automated_email(sender: Person, to: Sequence[tuple[str, str]], subject: str, text: str, html: str,
+                    message_id: str, now: dt.datetime, headers: dict[str, str] | None = None) -> EmailMessage:
+    """A plain-text email with an HTML alternative, from ``sender`` to ``(name, address)`` pairs."""
+    message = EmailMessage()
+    message["From"] = formataddr((sender.name, sender.email))
+    message["To"] = ", ".join(formataddr(pair) for pair in to)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now.astimezone(dt.timezone.utc))
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-replies must not answer it
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send_once(google: Any, message: EmailMessage) -> tuple[str, bool]:
+    """Send ``message`` unless one with its Message-ID was sent already: (Gmail id, sent now)."""
+    existing = google.find_message(message["Message-ID"])
+    if existing:
+        return existing, False
+    return google.send_message(message), True
