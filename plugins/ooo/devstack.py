@@ -27,6 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
+def checkout_settings() -> dict[str, str]:
+    """``config/airflow.env``: the Airflow settings shared with ``scripts/airflow-env.sh``."""
+    settings = {}
+    for line in (ROOT / "config" / "airflow.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            settings[key.strip()] = value.strip().strip("'")
+    return settings
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -53,17 +63,11 @@ class Stack:
         return json.loads((self.home / "passwords.json").read_text())["admin"]
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**checkout_settings(), **os.environ}
         env.update({
             "AIRFLOW_HOME": str(self.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__SCHEDULER__ALLOWED_RUN_ID_PATTERN": r"^[A-Za-z0-9_.~:+@-]+$",
-            "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": os.environ.get("AIRFLOW__CORE__DEFAULT_TASK_RETRIES", "3"),
-            "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": os.environ.get("AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY", "60"),
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",

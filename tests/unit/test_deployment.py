@@ -20,7 +20,7 @@ def test_compose_runs_every_airflow_component_with_the_run_id_pattern():
         assert name in services
     pattern = services["airflow-scheduler"]["environment"]["AIRFLOW__SCHEDULER__ALLOWED_RUN_ID_PATTERN"]
     assert re.fullmatch(pattern, run_id_for("maya.patel@yellowstonelocal.com", "2026-12-07", "2026-12-11"))
-    assert pattern in (ROOT / "scripts" / "airflow-env.sh").read_text()
+    assert pattern in (ROOT / "config" / "airflow.env").read_text()
 
 
 def test_env_example_names_every_connection():

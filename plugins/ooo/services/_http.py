@@ -8,6 +8,7 @@ when the service sends it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +19,11 @@ from airflow.providers.http.hooks.http import HttpHook
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 502, 503, 504}
+
+
+def parse_utc(value: str) -> dt.datetime:
+    """An ISO 8601 timestamp as these APIs send it (``...Z`` or an offset), in UTC."""
+    return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
 class HttpApiError(RuntimeError):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ooo.services._http import JsonHttp
+from ooo.services._http import JsonHttp, parse_utc
 
 __all__ = ["FathomClient", "FathomMeeting"]
 
@@ -47,7 +47,7 @@ class FathomMeeting:
 def _time(value: str | None) -> dt.datetime | None:
     if not value:
         return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    return parse_utc(value)
 
 
 def _iso(at: dt.datetime) -> str:

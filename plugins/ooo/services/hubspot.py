@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ooo.services._http import HttpApiError, JsonHttp
+from ooo.services._http import HttpApiError, JsonHttp, parse_utc
 from ooo.text import html_to_text
 
 __all__ = ["HubSpotClient", "Mention", "HttpApiError", "html_to_text", "mentions"]
@@ -65,7 +65,7 @@ def _utc(value: str) -> dt.datetime:
     text = value.strip()
     if text.isdigit():
         return dt.datetime.fromtimestamp(int(text) / 1000, dt.timezone.utc)
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    return parse_utc(text)
 
 
 def _iso(at: dt.datetime) -> str:
