@@ -222,6 +222,8 @@ class Sandbox:
         if method == "GET" and len(parts) == 2 and parts[0] == "state" and parts[1] in self.apis:
             with self.lock:
                 return Response(200, self.apis[parts[1]].state())
+        if method == "GET" and parts == ["connections"]:  # what `ooo plan --services` reads by default
+            return Response(200, self.connections())
         if method == "GET" and parts == ["requests"]:
             with self.lock:
                 return Response(200, list(self.requests))

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ooo.absence import Absence
 from ooo.messages import local_time, long_date, render, split_subject
 from ooo.steps import StepContext
 from ooo.steps.mail import automated_email, send_once
+from ooo.timeline import Timeline
 
 MARKER = "oooRun"  # extendedProperties.private key on what this run made or declined
 
@@ -42,25 +45,74 @@ def message_id(ctx: StepContext, event: str) -> str:
     return f"<ooo.{ctx.key}.{digest}@{ctx.team.email_domain}>"
 
 
+@dataclass(frozen=True)
+class MeetingPlan:
+    """What the cleanup does with one meeting in the window, decided before anything is done.
+
+    ``skip`` says why it is left as it is; otherwise it is declined (``decline`` is False when the
+    employee's copy already is, by this run, or when they only organise it) and ``external``
+    guests get the reschedule note. ``ooo plan --services`` shows these without doing them.
+    """
+
+    event: dict[str, Any]
+    summary: str
+    start: dt.datetime
+    when: str
+    me: dict[str, Any] | None
+    organiser: bool
+    others: list[dict[str, Any]]
+    skip: str | None = None
+    decline: bool = False
+    external: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "external" if self.external else "internal"
+
+
+def ooo_event_text(ctx: StepContext) -> tuple[str, str]:
+    """The out-of-office block's title and the decline message Calendar sends with it."""
+    summary, message = split_subject(render("ooo_event.txt", **_common(ctx)))
+    return summary, message.strip()
+
+
+def meeting_plans(ctx: StepContext, events: list[dict[str, Any]]) -> list[MeetingPlan]:
+    """What :func:`calendar_cleanup` does with each meeting of ``events`` (pure: nothing is changed)."""
+    _, decline_message = ooo_event_text(ctx)
+    # Meetings that began before the absence was logged are left as they are (an unexpected
+    # absence logged mid-morning); a backfilled run replays from its logical date.
+    cutoff = max(ctx.timeline.out_from, ctx.absence.requested_at)
+    plans = (_plan_meeting(ctx, event, cutoff, decline_message) for event in events)
+    return [plan for plan in plans if plan is not None]
+
+
+def meeting_skip(absence: Absence, timeline: Timeline, step: str) -> str | None:
+    """Why the cleanup books no ``handover_meeting`` / ``coverage_review`` (None: it books it)."""
+    moment = timeline.moments.get(step)
+    if moment is None:
+        return "not in this absence's plan"
+    if moment.skip:
+        return moment.skip
+    if step == "coverage_review" and absence.manager is None:
+        return f"{absence.employee.name} has no manager in the roster"
+    return None
+
+
 def calendar_cleanup(ctx: StepContext) -> dict[str, Any]:
     absence, timeline = ctx.absence, ctx.timeline
     employee = absence.employee
     google = ctx.services.google(employee.email)
     tz = employee.timezone
-    common = {"absence": absence, "return_day": timeline.return_day, "company": ctx.team.company}
-    ooo_summary, decline_message = split_subject(render("ooo_event.txt", **common))
-    decline_message = decline_message.strip()
-    # Meetings that began before the absence was logged are left as they are (an unexpected
-    # absence logged mid-morning); a backfilled run replays from its logical date.
-    cutoff = max(timeline.out_from, absence.requested_at)
+    common = _common(ctx)
+    ooo_summary, decline_message = ooo_event_text(ctx)
 
     record: dict[str, Any] = {
         "ooo_event_id": None, "declined": [], "reschedule_emails": [], "organised": [],
         "missed_internal": [], "skipped": [], "handover_event_id": None, "coverage_review_event_id": None,
     }
     meetings = google.list_events(timeline.out_from, timeline.back_at, single_events=True)
-    for event in meetings:
-        _meeting(ctx, google, event, record, cutoff, decline_message, tz, common)
+    for plan in meeting_plans(ctx, meetings):
+        _meeting(ctx, google, plan, record, decline_message)
 
     ooo = {
         "id": event_id(ctx, "ooo"),
@@ -76,29 +128,27 @@ def calendar_cleanup(ctx: StepContext) -> dict[str, Any]:
     record["ooo_event_id"] = _ensure_event(ctx, google, ooo, "out-of-office event")
 
     client_meetings = [m for m in record["declined"] if m["kind"] == "external"]
-    handover = timeline.moments.get("handover_meeting")
-    if employee.role == "csm" and handover is not None:
-        if handover.skip:
-            ctx.log.info("no handover meeting: %s", handover.skip)
+    if employee.role == "csm" and "handover_meeting" in timeline.moments:
+        if skip := meeting_skip(absence, timeline, "handover_meeting"):
+            ctx.log.info("no handover meeting: %s", skip)
         else:
             summary, description = split_subject(render(
                 "handover_meeting.txt", **common, client_meetings=client_meetings, organised=record["organised"]))
             record["handover_event_id"] = _ensure_event(ctx, google, _meeting_event(
-                ctx, "handover", summary, description, handover.at, [employee.email, absence.buddy.email]),
+                ctx, "handover", summary, description, timeline["handover_meeting"].at,
+                [employee.email, absence.buddy.email]),
                 "handover meeting", send_updates="all")
-    review = timeline.moments.get("coverage_review")
-    if employee.role == "cc" and review is not None:
-        if review.skip:
-            ctx.log.info("no coverage review: %s", review.skip)
-        elif absence.manager is None:
-            ctx.log.info("no coverage review: %s has no manager in the roster", employee.name)
-        else:
+    if employee.role == "cc" and "coverage_review" in timeline.moments:
+        if skip := meeting_skip(absence, timeline, "coverage_review"):
+            ctx.log.info("no coverage review: %s", skip)
+        elif absence.manager is not None:  # narrowed: meeting_skip says so when there is none
             contacts = ", ".join(p.name for p in map(ctx.team.person, ctx.team.cc_request_contacts) if p) \
                 or absence.manager.name
             summary, description = split_subject(render("coverage_review.txt", **common,
                                                         request_contacts=contacts))
             record["coverage_review_event_id"] = _ensure_event(ctx, google, _meeting_event(
-                ctx, "coverage-review", summary, description, review.at, [employee.email, absence.manager.email]),
+                ctx, "coverage-review", summary, description, timeline["coverage_review"].at,
+                [employee.email, absence.manager.email]),
                 "coverage review", send_updates="all")
     ctx.log.info("calendar cleanup for %s: %d declined, %d reschedule notes, %d organised, %d skipped",
                  employee.email, len(record["declined"]), len(record["reschedule_emails"]),
@@ -106,36 +156,47 @@ def calendar_cleanup(ctx: StepContext) -> dict[str, Any]:
     return record
 
 
-def _meeting(ctx: StepContext, google: Any, event: dict[str, Any], record: dict[str, Any], cutoff: dt.datetime,
-             decline_message: str, tz: str, common: dict[str, Any]) -> None:
+def _common(ctx: StepContext) -> dict[str, Any]:
+    return {"absence": ctx.absence, "return_day": ctx.timeline.return_day, "company": ctx.team.company}
+
+
+def _plan_meeting(ctx: StepContext, event: dict[str, Any], cutoff: dt.datetime,
+                  decline_message: str) -> MeetingPlan | None:
     if event.get("eventType", "default") != "default" or event.get("status") == "cancelled":
-        return  # out-of-office, focus time, working location: not meetings
+        return None  # out-of-office, focus time, working location: not meetings
     attendees = event.get("attendees") or []
     me = next((a for a in attendees if a.get("self")), None)
     organiser = bool((event.get("organizer") or {}).get("self"))
     others = [a for a in attendees if not a.get("self") and not a.get("resource")]
-    summary = event.get("summary") or "(no title)"
     if not others or (me is None and not organiser):
-        return  # a personal block or an all-day reminder with no guests: not a meeting
+        return None  # a personal block or an all-day reminder with no guests: not a meeting
+    tz = ctx.absence.employee.timezone
     start = _start(event, tz)
+    seen = {"event": event, "summary": event.get("summary") or "(no title)", "start": start,
+            "when": _when(event, tz), "me": me, "organiser": organiser, "others": others}
     if start < cutoff:
-        record["skipped"].append({"id": event["id"], "summary": summary,
-                                  "reason": "it began before the absence was logged"})
-        return
+        return MeetingPlan(**seen, skip="it began before the absence was logged")
     private = (event.get("extendedProperties") or {}).get("private") or {}
     ours = private.get(MARKER) == ctx.key or (me or {}).get("comment") == decline_message
     if me is not None and me.get("responseStatus") == "declined" and not ours:
-        record["skipped"].append({"id": event["id"], "summary": summary, "reason": "already declined"})
+        return MeetingPlan(**seen, skip="already declined")
+    decline = me is not None and not (me.get("responseStatus") == "declined" and private.get(MARKER) == ctx.key)
+    return MeetingPlan(**seen, decline=decline,
+                       external=[a for a in others if not ctx.team.is_internal(a["email"])])
+
+
+def _meeting(ctx: StepContext, google: Any, plan: MeetingPlan, record: dict[str, Any], decline_message: str) -> None:
+    event, summary, start, when = plan.event, plan.summary, plan.start, plan.when
+    if plan.skip:
+        record["skipped"].append({"id": event["id"], "summary": summary, "reason": plan.skip})
         return
-    external = [a for a in others if not ctx.team.is_internal(a["email"])]
-    kind = "external" if external else "internal"
-    if me is not None and not (me.get("responseStatus") == "declined" and private.get(MARKER) == ctx.key):
+    organiser, others, external, kind = plan.organiser, plan.others, plan.external, plan.kind
+    if plan.decline and plan.me is not None:
         google.patch_event(event["id"], {
             "attendeesOmitted": True,
-            "attendees": [{"email": me["email"], "responseStatus": "declined", "comment": decline_message}],
+            "attendees": [{"email": plan.me["email"], "responseStatus": "declined", "comment": decline_message}],
             "extendedProperties": {"private": {MARKER: ctx.key}},
         })
-    when = _when(event, tz)
     entry = {"id": event["id"], "summary": summary, "start": start.isoformat(), "when": when, "kind": kind,
              "organised": organiser, "htmlLink": event.get("htmlLink")}
     record["declined"].append(entry)
@@ -146,11 +207,11 @@ def _meeting(ctx: StepContext, google: Any, event: dict[str, Any], record: dict[
             "htmlLink": event.get("htmlLink"),
         })
     if external:
-        record["reschedule_emails"].append(_reschedule_note(ctx, google, event, external, when, common))
+        record["reschedule_emails"].append(_send_reschedule_note(ctx, google, plan))
     elif not organiser:
         record["missed_internal"].append({
             "id": event["id"], "summary": summary, "start": start.isoformat(), "when": when,
-            "end": _start(event, tz, "end").isoformat(),
+            "end": _start(event, ctx.absence.employee.timezone, "end").isoformat(),
             "description": event.get("description") or "",
             "attachments": [{"title": a.get("title", ""), "fileUrl": a.get("fileUrl", "")}
                             for a in event.get("attachments") or []],
@@ -160,19 +221,25 @@ def _meeting(ctx: StepContext, google: Any, event: dict[str, Any], record: dict[
         })
 
 
-def _reschedule_note(ctx: StepContext, google: Any, event: dict[str, Any], external: list[dict[str, Any]],
-                     when: str, common: dict[str, Any]) -> dict[str, Any]:
-    employee = ctx.absence.employee
+def reschedule_note(ctx: StepContext, plan: MeetingPlan) -> tuple[str, str, str]:
+    """The reschedule note to ``plan``'s external guests: subject, plain text and HTML."""
+    external = plan.external
     names = [a.get("displayName", "").split()[0] for a in external if a.get("displayName")]
-    context = {**common, "meeting": {"summary": event.get("summary") or "our meeting", "when": when},
+    context = {**_common(ctx), "meeting": {"summary": plan.event.get("summary") or "our meeting", "when": plan.when},
                "greeting": " and ".join(names) if 0 < len(names) == len(external) else "there"}
     subject, text = split_subject(render("reschedule_notification.txt", **context))
+    return subject, text, render("reschedule_notification.html", **context)
+
+
+def _send_reschedule_note(ctx: StepContext, google: Any, plan: MeetingPlan) -> dict[str, Any]:
+    event, external = plan.event, plan.external
+    subject, text, html = reschedule_note(ctx, plan)
     mid = message_id(ctx, event["id"])
     to = [a["email"] for a in external]
     note = {"event_id": event["id"], "event": event.get("summary"), "to": to, "subject": subject,
             "message_id": mid}
-    message = automated_email(employee, [(a.get("displayName", ""), a["email"]) for a in external], subject, text,
-                              render("reschedule_notification.html", **context), mid, ctx.now)
+    message = automated_email(ctx.absence.employee, [(a.get("displayName", ""), a["email"]) for a in external],
+                              subject, text, html, mid, ctx.now)
     gmail_id, sent = send_once(google, message)
     if not sent:
         ctx.log.info("reschedule note %s was sent by an earlier try", mid)
