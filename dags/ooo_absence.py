@@ -7,8 +7,9 @@ out-of-office procedure on the right dates, in the employee's time zone:
 
 1. **validate**: the params against the roster and the other absences in flight; a rejected
    absence stops here, with nothing touched.
-2. **approval**: a planned absence waits for the manager in *Required Actions*; an unexpected
-   one skips it. No answer by the first day out counts as a rejection.
+2. **approval**: a planned absence waits for the manager in *Required Actions* (unless filed with
+   `approved_by`); an unexpected one skips it. No answer by the first day out counts as a
+   rejection, and the employee is told.
 3. **calendar_cleanup**: out-of-office block, meetings declined, clients sent the reschedule
    note, the handover (CSM) or coverage review (CC) booked.
 4. **team_notice**, **buddy_handover**, **voicemail_reminder**: the working day before (at once
@@ -75,6 +76,11 @@ with DAG(
             None, type=["null", "string"], title="Backup buddy",
             description="Email; empty = the employee's buddy in the roster.",
         ),
+        "approved_by": Param(
+            None, type=["null", "string"], title="Approved by",
+            description="A manager's email when the approval is already recorded (e.g. in the HR tool): "
+                        "skips the wait for approval.",
+        ),
         "reachable": Param(
             False, type="boolean", title="Reachable",
             description="Shown in the notices: checking email while out, or not.",
@@ -82,6 +88,11 @@ with DAG(
         "note": Param(
             "", type=["null", "string"], maxLength=500, title="Note",
             description="Free text for the team notice (shown as text).",
+        ),
+        "dry_run": Param(
+            False, type="boolean", title="Dry run: preview only, change nothing",
+            description="Validate and show, in the validate task's log and the run's note, what each step "
+                        "would do and when; every later step is skipped and nothing is changed anywhere.",
         ),
     },
 ) as dag:

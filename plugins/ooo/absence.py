@@ -19,6 +19,8 @@ Kind = Literal["planned", "unexpected"]
 KINDS: tuple[str, ...] = ("planned", "unexpected")
 NOTE_MAX_CHARS = 500
 RUN_ID_PREFIX = "absence__"
+#: What :func:`run_id_for` makes (a JSON-schema pattern for forms that take an absence's run id).
+RUN_ID_PATTERN = r"^absence__\S+@\S+__\d{4}-\d{2}-\d{2}__\d{4}-\d{2}-\d{2}$"
 
 #: Given candidate run ids, how many of them are absences still in flight. The DAG answers it
 #: from Airflow's own runs; tests answer it from a list.
@@ -44,6 +46,7 @@ class Absence:
     reachable: bool
     note: str
     requested_at: dt.datetime  # the run's logical date: when the absence was asked for
+    approved_by: Person | None = None  # a manager's approval recorded before filing (an HR tool)
 
     @property
     def run_id(self) -> str:
@@ -69,6 +72,7 @@ class Absence:
             "reachable": self.reachable,
             "note": self.note,
             "requested_at": self.requested_at.isoformat(),
+            "approved_by": asdict(self.approved_by) if self.approved_by else None,
         }
 
 
@@ -83,6 +87,7 @@ def absence_from_dict(raw: Mapping[str, Any]) -> Absence:
         reachable=bool(raw["reachable"]),
         note=raw.get("note") or "",
         requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
+        approved_by=Person(**raw["approved_by"]) if raw.get("approved_by") else None,
     )
 
 
@@ -114,6 +119,7 @@ def parse_absence(
     if kind not in KINDS:
         problems.append(f"kind must be 'planned' or 'unexpected', not {kind!r}.")
     note = _note(params.get("note"), problems)
+    approver = _approver(params.get("approved_by"), employee, team, problems)
     reachable = params.get("reachable", False)
     if not isinstance(reachable, bool):
         problems.append(f"reachable must be true or false, not {reachable!r}.")
@@ -165,17 +171,37 @@ def parse_absence(
         reachable=reachable,
         note=note,
         requested_at=requested_at,
+        approved_by=approver,
     )
 
 
 def out_between(
     person: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight
 ) -> tuple[dt.date, dt.date] | None:
-    """``person``'s absence in flight that overlaps ``start``..``end``, if any.
+    """The dates of ``person``'s first absence in flight that overlaps ``start``..``end``, if any."""
+    found = absences_overlapping(person, start, end, max_days, runs_in_flight, first_only=True)
+    return (found[0].start, found[0].end) if found else None
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """Someone's absence in flight, as its contract run id tells it."""
+
+    run_id: str
+    person: str
+    start: dt.date
+    end: dt.date
+
+
+def absences_overlapping(
+    person: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight,
+    first_only: bool = False,
+) -> list[InFlight]:
+    """``person``'s absences in flight that overlap ``start``..``end``.
 
     Absences are found by the contract's run ids (one per employee and dates), so the question
-    Airflow can answer, "how many of these runs are in flight", is enough: first which start
-    dates, then which end date.
+    Airflow can answer, "how many of these runs are in flight", is enough: first all candidates
+    at once (the usual answer is none), then which start dates, then which end dates.
     """
     starts = [start - dt.timedelta(days=n) for n in range(max_days - 1, 0, -1)]
     starts += [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
@@ -186,15 +212,61 @@ def out_between(
 
     every = [rid for first in starts for rid in ids_for(first)]
     if not every or runs_in_flight(every) == 0:
-        return None
+        return []
+    found: list[InFlight] = []
     for first in starts:
         ids = ids_for(first)
         if ids and runs_in_flight(ids):
             for rid in ids:
                 if runs_in_flight([rid]):
-                    last = dt.date.fromisoformat(rid.rsplit("__", 1)[1])
-                    return first, last
-    return None
+                    found.append(InFlight(rid, person, first, dt.date.fromisoformat(rid.rsplit("__", 1)[1])))
+                    if first_only:
+                        return found
+    return found
+
+
+def coverage_warnings(
+    absence: Absence, team: Team, runs_in_flight: RunsInFlight,
+    buddy_of: Callable[[str], str | None] | None = None,
+) -> list[str]:
+    """What the approver should know: too many people out at once, a buddy covering two people.
+
+    ``buddy_of`` answers "who is the buddy of the absence with this run id" (the DAG reads the
+    other runs' plans); without it the second check is left out.
+    """
+    others: dict[Person, list[InFlight]] = {}
+    for person in team:
+        if person.email != absence.employee.email:
+            found = absences_overlapping(person.email, absence.start, absence.end, team.max_absence_days,
+                                         runs_in_flight)
+            if found:
+                others[person] = found
+    warnings = []
+    crowded: list[tuple[dt.date, list[Person]]] = []
+    day = absence.start
+    while day <= absence.end:
+        out = [p for p, spans in others.items() if any(s.start <= day <= s.end for s in spans)]
+        if len(out) + 1 > team.max_out_at_once and team.is_working_day(day):
+            crowded.append((day, out))
+        day += dt.timedelta(days=1)
+    if crowded:
+        day, out = max(crowded, key=lambda c: len(c[1]))
+        names = ", ".join([absence.employee.name] + [p.name for p in out])
+        if len(crowded) == 1:
+            when = f"{len(out) + 1} people out on {day} ({names})"
+        else:
+            when = (f"up to {len(out) + 1} people out on {len(crowded)} working days from {crowded[0][0]} "
+                    f"to {crowded[-1][0]} ({names} on {day})")
+        warnings.append(f"{when}, more than the team's limit of {team.max_out_at_once} at once.")
+    if buddy_of is not None:
+        for person, spans in others.items():
+            for other in spans:
+                if buddy_of(other.run_id) == absence.buddy.email:
+                    warnings.append(
+                        f"The backup buddy {absence.buddy.name} already covers {person.name} from "
+                        f"{other.start} to {other.end}."
+                    )
+    return warnings
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -212,6 +284,23 @@ def _person(params: Mapping[str, Any], key: str, team: Team, problems: list[str]
     if person is None:
         problems.append(f"{key} {value.strip()} is not in the {team.name} roster.")
     return person
+
+
+def _approver(value: Any, employee: Person | None, team: Team, problems: list[str]) -> Person | None:
+    """A manager's approval recorded before filing (e.g. by the HR tool): skips the wait."""
+    if value in (None, ""):
+        return None
+    approver = _person({"approved_by": value}, "approved_by", team, problems)
+    if approver is None:
+        return None
+    if approver.role != "manager":
+        problems.append(f"approved_by {approver.email} is not a manager in the roster: only a manager's "
+                        "approval can be recorded; leave it empty to ask for one.")
+        return None
+    if employee is not None and approver.email == employee.email:
+        problems.append(f"{employee.name} cannot approve their own absence: leave approved_by empty.")
+        return None
+    return approver
 
 
 def _date(params: Mapping[str, Any], key: str, problems: list[str]) -> dt.date | None:

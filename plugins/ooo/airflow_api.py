@@ -3,6 +3,10 @@
 Used by ``ooo trigger``, the demo and the end-to-end tests, so all of them file absences the
 way a form or a script would: ``POST /api/v2/dags/ooo_absence/dagRuns`` with the contract's
 run id, which makes Airflow itself refuse the same absence twice (409).
+
+Tasks use it too, through the ``ooo_airflow`` connection (:meth:`AirflowApi.from_connection`),
+for what the Task SDK cannot do: keep an absence run's note, and stop, re-plan or wake another
+run (``ooo_cancel``, ``ooo_shorten``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import requests
 from ooo.absence import run_id_for
 
 DAG_ID = "ooo_absence"
+CONNECTION = "ooo_airflow"
+IN_FLIGHT = ("queued", "running")  # run states of an absence that is still to be carried out
 
 
 class AirflowApiError(RuntimeError):
@@ -30,6 +36,19 @@ class AirflowApi:
     timeout: float = 30.0
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
     _token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_connection(cls, conn_id: str = CONNECTION) -> AirflowApi:
+        """The API server named by an Airflow connection (host with scheme, login, password)."""
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+        host = (conn.host or "").rstrip("/")
+        if "://" not in host:
+            host = f"{conn.schema or 'http'}://{host}"
+        if conn.port:
+            host = f"{host}:{conn.port}"
+        return cls(host, conn.login or "", conn.password or "")
 
     def _auth(self) -> dict[str, str]:
         if self._token is None:
@@ -62,21 +81,47 @@ class AirflowApi:
     def trigger_absence(self, params: dict[str, Any], logical_date: str | None = None) -> dict[str, Any]:
         """File an absence; ``logical_date`` (ISO) backdates the request, as an ops backfill does."""
         run_id = run_id_for(params["employee"], params["start_date"], params["end_date"])
-        body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": params}
-        r = self._session.post(f"{self.base_url}/api/v2/dags/{DAG_ID}/dagRuns", json=body,
+        return self.trigger(DAG_ID, run_id, params, logical_date, what="that absence was filed before")
+
+    def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], logical_date: str | None = None,
+                what: str = "it was triggered before") -> dict[str, Any]:
+        body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf}
+        r = self._session.post(f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns", json=body,
                                headers=self._auth(), timeout=self.timeout)
         if r.status_code == 409:
-            raise AirflowApiError(f"{run_id} exists already: that absence was filed before")
+            raise AirflowApiError(f"{run_id} exists already: {what}")
         if r.status_code != 200:
-            raise AirflowApiError(f"Airflow refused the absence: {r.status_code} {r.text}")
+            raise AirflowApiError(f"Airflow refused {dag_id} {run_id}: {r.status_code} {r.text}")
         return r.json()
 
-    def run(self, run_id: str) -> dict[str, Any]:
-        return self.call("GET", f"dags/{DAG_ID}/dagRuns/{run_id}")
+    def run(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, Any]:
+        return self.call("GET", f"dags/{dag_id}/dagRuns/{run_id}")
 
-    def task_instances(self, run_id: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
+    def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict[str, Any]]:
+        return self.call("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances",
                          params={"limit": 100})["task_instances"]
+
+    def set_note(self, run_id: str, note: str, dag_id: str = DAG_ID) -> None:
+        """The run's note (what the runs list shows); Airflow keeps at most 1,000 characters."""
+        self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}", params={"update_mask": "note"},
+                  json={"note": note})
+
+    def stop(self, run_id: str, dag_id: str = DAG_ID) -> None:
+        """Mark the run failed: its waits are dropped and none of its tasks runs any more."""
+        self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}", params={"update_mask": "state"},
+                  json={"state": "failed"})
+
+    def set_xcom(self, run_id: str, task_id: str, key: str, value: Any, dag_id: str = DAG_ID) -> None:
+        self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
+                  json={"value": value, "map_index": -1})
+
+    def clear(self, run_id: str, tasks: list[tuple[str, int]], dag_id: str = DAG_ID) -> None:
+        """Clear these task instances (their waits are dropped and they run again)."""
+        if tasks:
+            self.call("POST", f"dags/{dag_id}/clearTaskInstances",
+                      json={"dag_run_id": run_id, "task_ids": [list(t) for t in tasks], "dry_run": False,
+                            "only_failed": False, "include_downstream": False, "include_upstream": False,
+                            "reset_dag_runs": False})
 
     def xcom(self, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
         """A task's XCom value, or None when it has none (a step that did not run)."""
@@ -90,16 +135,18 @@ class AirflowApi:
             raise AirflowApiError(f"XCom {task_id}[{map_index}].{key} of {run_id}: {r.status_code} {r.text}")
         return r.json()["value"]
 
-    def answer_approval(self, run_id: str, approve: bool) -> dict[str, Any]:
+    def answer_approval(self, run_id: str, approve: bool, reason: str = "") -> dict[str, Any]:
+        """Answer as the manager does in the UI; ``reason`` is told to the employee."""
         option = "Approve" if approve else "Reject"
         return self.call("PATCH", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails",
-                         json={"chosen_options": [option], "params_input": {}})
+                         json={"chosen_options": [option], "params_input": {"reason": reason}})
 
-    def wait_for(self, run_id: str, done: Any, timeout: float = 300, every: float = 1.0) -> list[dict[str, Any]]:
+    def wait_for(self, run_id: str, done: Any, timeout: float = 300, every: float = 1.0,
+                 dag_id: str = DAG_ID) -> list[dict[str, Any]]:
         """Poll the run's task instances until ``done(tis)`` is true; return them."""
         deadline = time.monotonic() + timeout
         while True:
-            tis = self.task_instances(run_id)
+            tis = self.task_instances(run_id, dag_id=dag_id)
             if done(tis):
                 return tis
             if time.monotonic() > deadline:

@@ -4,9 +4,15 @@
 an absence through Airflow's REST API with the contract's run id (``OOO_AIRFLOW_URL``,
 ``OOO_AIRFLOW_USER``, ``OOO_AIRFLOW_PASSWORD`` or the matching options).
 
-``ooo cancel --run-id RUN`` stops a filed absence (its run is marked failed, so no step of it runs
-any more) and undoes what it did, from its steps' records: the out-of-office block and booked
-meetings deleted, the auto-reply it set switched off, a correction under the team notice.
+``ooo cancel --run-id RUN`` files an ``ooo_cancel`` run for the absence and waits for it: the
+absence's run stops, and what it did is undone (the out-of-office block and booked meetings
+deleted, declined meetings put back, the auto-reply it set switched off, the team and the buddy
+told). ``ooo shorten --run-id RUN --end YYYY-MM-DD`` files an ``ooo_shorten`` run: the absence
+ends on the new last day. Both print the absence's run note when done.
+
+``ooo plan --employee EMAIL --start YYYY-MM-DD --end YYYY-MM-DD [--services] [--format json]``
+validates an absence as the DAG does and prints its timeline without filing it; with
+``--services``, also what the steps would do, read (never written) from the services.
 
 ``ooo digest-preview --run-id RUN`` (or ``--employee EMAIL --start ... --end ...`` for an absence
 not filed yet) collects the return-day digest from the live services (the ``ooo_*`` connections,
@@ -26,7 +32,7 @@ from pathlib import Path
 
 import pendulum
 
-from ooo.absence import AbsenceRejected, parse_absence
+from ooo.absence import AbsenceRejected, parse_absence, run_id_for
 from ooo.team import load_team
 from ooo.timeline import local, plan_timeline
 
@@ -39,55 +45,128 @@ def _api(args: argparse.Namespace):
     return AirflowApi(args.api, args.user, args.password)
 
 
-def trigger(args: argparse.Namespace) -> int:
-    params = {"employee": args.employee, "start_date": args.start, "end_date": args.end, "kind": args.kind,
-              "reachable": args.reachable, "note": args.note or ""}
+def _absence_params(args: argparse.Namespace) -> dict[str, object]:
+    """The DAG's params from the options, as the trigger form would send them."""
+    params: dict[str, object] = {"employee": args.employee, "start_date": args.start, "end_date": args.end,
+                                 "kind": args.kind, "reachable": args.reachable, "note": args.note or ""}
     if args.buddy:
         params["backup_buddy"] = args.buddy
-    run = _api(args).trigger_absence(params, logical_date=args.logical_date)
+    if args.approved_by:
+        params["approved_by"] = args.approved_by
+    return params
+
+
+def trigger(args: argparse.Namespace) -> int:
+    run = _api(args).trigger_absence(_absence_params(args), logical_date=args.logical_date)
     print(f"Filed {run['dag_run_id']} ({run['state']})")
     return 0
 
 
+def plan(args: argparse.Namespace) -> int:
+    from ooo.preview import preview, preview_context, render_json, render_text
+
+    team = load_team(args.team)
+    notes, runs_in_flight = [], None
+    if args.password:
+        runs_in_flight = _runs_in_flight(_api(args), exclude=run_id_for(args.employee or "", args.start, args.end))
+    else:
+        notes.append("absences in flight (no Airflow password given); the run's validate checks them")
+    try:
+        absence = parse_absence(_absence_params(args), team, args.now, runs_in_flight)
+    except AbsenceRejected as rejected:
+        print(rejected, file=sys.stderr)
+        if args.format == "json":
+            print(json.dumps({"rejected": rejected.problems}, indent=2, ensure_ascii=False))
+        return 2
+    timeline = plan_timeline(absence, team, args.now)
+    ctx = None
+    if args.services:
+        _connect_services(args.sandbox)
+        ctx = preview_context(absence, team, timeline, args.now)
+    result = preview(absence, timeline, args.now, ctx, notes)
+    print(render_json(result) if args.format == "json" else render_text(result), end="")
+    return 0
+
+
+def _runs_in_flight(api, exclude: str):
+    """The DAG's in-flight check, answered from Airflow's queued and running absences (REST API)."""
+    from ooo.airflow_api import DAG_ID
+
+    ids: set[str] = set()
+    offset = 0
+    while True:
+        page = api.call("GET", f"dags/{DAG_ID}/dagRuns",
+                        params={"state": ["queued", "running"], "limit": 100, "offset": offset})
+        ids |= {run["dag_run_id"] for run in page["dag_runs"]}
+        offset += len(page["dag_runs"])
+        if not page["dag_runs"] or offset >= page["total_entries"]:
+            break
+    ids.discard(exclude)
+    return lambda run_ids: sum(1 for run_id in run_ids if run_id in ids)
+
+
+def _connect_services(sandbox: str | None) -> None:
+    """The ooo_* connections as configured (``AIRFLOW_CONN_OOO_*``); with none, or ``--sandbox``, the sandbox's."""
+    from ooo.preview import DEFAULT_SANDBOX_URL, sandbox_connections
+
+    if not sandbox and any(name.startswith("AIRFLOW_CONN_OOO_") for name in os.environ):
+        return
+    url = sandbox or os.environ.get("OOO_SANDBOX_URL") or DEFAULT_SANDBOX_URL
+    try:
+        os.environ.update(sandbox_connections(url))
+    except OSError as exc:
+        raise SystemExit(f"ooo: no ooo_* connection is configured (AIRFLOW_CONN_OOO_*) and no sandbox answers "
+                         f"at {url} ({exc}): start one (scripts/demo.sh, or python -m sandbox) or set the "
+                         "connections") from exc
+
+
+def _aware(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} has no UTC offset: e.g. 2026-11-23T09:00:00-07:00")
+    return moment
+
+
 def _from_run(args: argparse.Namespace, team):
     """The absence, timeline and records of a filed absence, read from its run's XComs."""
-    from ooo.absence import absence_from_dict
-    from ooo.operators import PLAN_KEY, PLAN_TASK, RECORDED_STEPS
-    from ooo.steps import Records
-    from ooo.timeline import timeline_from_dict
+    from ooo.changes import ChangeRefused, load
+
+    try:
+        filed = load(_api(args), args.run_id)
+    except ChangeRefused as exc:
+        raise SystemExit(f"ooo: {exc}") from None
+    return filed.absence, filed.timeline, filed.records
+
+
+def _change(args: argparse.Namespace, dag_id: str, run_id: str, conf: dict[str, str]) -> int:
+    """File a change DAG run (``ooo_cancel``, ``ooo_shorten``), wait for it, say how it went."""
+    from ooo.airflow_api import AirflowApiError
 
     api = _api(args)
-    plan = api.xcom(args.run_id, PLAN_TASK, key=PLAN_KEY)
-    if not plan:
-        raise SystemExit(f"ooo: {args.run_id} has no plan: was it validated?")
-    timeline = timeline_from_dict(plan["timeline"])
-    reviews = [api.xcom(args.run_id, "sms_review", map_index=i) for i in range(len(timeline.reviews))]
-    records = Records({step: api.xcom(args.run_id, step) for step in RECORDED_STEPS}, [r for r in reviews if r])
-    return absence_from_dict(plan["absence"]), timeline, records
+    try:
+        api.trigger(dag_id, run_id, conf, what="this change was made before (clear that run to make it again)")
+    except AirflowApiError as exc:
+        print(f"ooo: {exc}", file=sys.stderr)
+        return 1
+    print(f"Filed {dag_id} run {run_id}; waiting for it")
+    tis = api.wait_for(run_id, lambda tis: api.run(run_id, dag_id)["state"] in ("success", "failed"),
+                       timeout=args.timeout, dag_id=dag_id)
+    absence = api.run(conf["absence_run_id"])
+    if api.run(run_id, dag_id)["state"] != "success":
+        failed = [t["task_id"] for t in tis if t["state"] == "failed"]
+        print(f"ooo: {dag_id} failed at {', '.join(failed)}: its log in Airflow says why", file=sys.stderr)
+        return 1
+    print(absence.get("note") or "")
+    return 0
 
 
 def cancel(args: argparse.Namespace) -> int:
-    from ooo.airflow_api import DAG_ID
-    from ooo.services import Services
-    from ooo.steps import StepContext
-    from ooo.steps.cancel import cancel_absence
+    return _change(args, "ooo_cancel", f"cancel__{args.run_id}", {"absence_run_id": args.run_id})
 
-    api = _api(args)
-    state = api.run(args.run_id)["state"]
-    if state in ("queued", "running"):
-        api.call("PATCH", f"dags/{DAG_ID}/dagRuns/{args.run_id}",
-                 json={"state": "failed", "note": "Cancelled with `ooo cancel`: what it did was undone."})
-        print(f"Stopped {args.run_id} (was {state})")
-    team = load_team(args.team)
-    absence, timeline, records = _from_run(args, team)
-    done = cancel_absence(StepContext(absence=absence, team=team, timeline=timeline, run_id=args.run_id,
-                                      now=pendulum.now("UTC"), services=Services(), records=records))
-    print(f"Deleted {len(done['deleted_events'])} calendar event(s); auto-reply "
-          f"{'switched off' if done['auto_reply'] else 'was not set by this absence'}; "
-          f"{len(done['corrections'])} correction(s) posted in Slack")
-    if done["left_declined"]:
-        print("Still declined (accept again the ones to attend): " + "; ".join(done["left_declined"]))
-    return 0
+
+def shorten(args: argparse.Namespace) -> int:
+    return _change(args, "ooo_shorten", f"shorten__{args.run_id}__{args.end}",
+                   {"absence_run_id": args.run_id, "end_date": args.end})
 
 
 def digest_preview(args: argparse.Namespace) -> int:
@@ -168,11 +247,44 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--out", default="digest-preview.html", help="where to write the HTML (and .txt beside it)")
     _airflow_options(preview)
     preview.set_defaults(run=digest_preview)
-    cancelling = commands.add_parser("cancel", help="stop a filed absence and undo what it did")
+    planning = commands.add_parser(
+        "plan", help="preview an absence: validate it and print what each step will do, and when",
+        description="Validate an absence exactly as the DAG's first task does and print its timeline: every "
+                    "step's moment in the employee's time zone and in UTC, and what is skipped or runs at once, "
+                    "and why. Nothing is filed or changed. Absences in flight are checked through Airflow's "
+                    "REST API only when a password is given (--password or OOO_AIRFLOW_PASSWORD); otherwise "
+                    "the check is left to the run's validate task.")
+    planning.add_argument("--employee", help="the employee's work email")
+    planning.add_argument("--start", help="first day out, YYYY-MM-DD")
+    planning.add_argument("--end", help="last day out, YYYY-MM-DD")
+    planning.add_argument("--kind", default="planned", help="planned (default) or unexpected")
+    planning.add_argument("--buddy", help="backup buddy's email (default: the roster's)")
+    planning.add_argument("--reachable", action="store_true", help="checking email while out")
+    planning.add_argument("--note", help="free text for the team notice")
+    planning.add_argument("--approved-by", help="a manager's email whose approval is already recorded (no wait)")
+    planning.add_argument("--now", type=_aware, default=dt.datetime.now(dt.timezone.utc),
+                          help="when the absence counts as filed, ISO with an offset (the run's logical date; "
+                               "default: now)")
+    planning.add_argument("--format", choices=("text", "json"), default="text")
+    planning.add_argument("--services", action="store_true",
+                          help="also read the services (never write) to show what the steps would do: meetings "
+                               "declined, reschedule emails, the team notice, the auto-reply")
+    planning.add_argument("--sandbox", help="with --services: read the sandbox at this URL (OOO_SANDBOX_URL; the "
+                                            "default when no AIRFLOW_CONN_OOO_* is set: http://127.0.0.1:8090)")
+    planning.add_argument("--team", help="team file (default: OOO_TEAM_FILE or the sample team)")
+    _airflow_options(planning)
+    planning.set_defaults(run=plan)
+    cancelling = commands.add_parser("cancel", help="stop a filed absence and undo what it did (runs ooo_cancel)")
     cancelling.add_argument("--run-id", required=True, help="the absence's run id")
-    cancelling.add_argument("--team", help="team file (default: OOO_TEAM_FILE or the sample team)")
+    cancelling.add_argument("--timeout", type=float, default=300, help="seconds to wait for it (300)")
     _airflow_options(cancelling)
     cancelling.set_defaults(run=cancel)
+    shortening = commands.add_parser("shorten", help="end a filed absence early (runs ooo_shorten)")
+    shortening.add_argument("--run-id", required=True, help="the absence's run id")
+    shortening.add_argument("--end", required=True, help="the new last day out, YYYY-MM-DD")
+    shortening.add_argument("--timeout", type=float, default=300, help="seconds to wait for it (300)")
+    _airflow_options(shortening)
+    shortening.set_defaults(run=shorten)
     filing = commands.add_parser("trigger", help="file an absence (a run of ooo_absence) through the REST API")
     filing.add_argument("--employee", required=True, help="the employee's work email")
     filing.add_argument("--start", required=True, help="first day out, YYYY-MM-DD")
@@ -181,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     filing.add_argument("--buddy", help="backup buddy's email (default: the roster's)")
     filing.add_argument("--reachable", action="store_true", help="checking email while out")
     filing.add_argument("--note", help="free text for the team notice")
+    filing.add_argument("--approved-by", help="a manager's email whose approval is already recorded (no wait)")
     filing.add_argument("--logical-date", help="ISO datetime the absence counts as filed at (a late backfill)")
     _airflow_options(filing)
     filing.set_defaults(run=trigger)

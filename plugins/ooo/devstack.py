@@ -74,6 +74,9 @@ class Stack:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
         })
+        if (self.home / "passwords.json").exists():  # tasks keep run notes and change runs through the API
+            env["AIRFLOW_CONN_OOO_AIRFLOW"] = json.dumps({"conn_type": "http", "host": self.url,
+                                                          "login": "admin", "password": self.password})
         env.update(self.extra_env)
         return env
 

@@ -5,10 +5,13 @@ The DAG file wires these; the procedure itself lives in :mod:`ooo.steps` (no Air
 * :func:`validate` turns the run's params into the plan (absence + timeline) every later task
   reads from XCom, or rejects the absence before anything is touched.
 * :class:`ManagerApproval` asks the manager in the Airflow UI (human-in-the-loop); an unexpected
-  absence skips it, and no answer by the start of the absence counts as a rejection.
+  absence skips it, an approval recorded when filing (``approved_by``) stands for it, and no
+  answer by the start of the absence counts as a rejection. The employee is told why.
 * :class:`AbsenceStep` waits, deferred (no worker slot, one trigger), until its moment in the
   timeline, then runs one step function. A moment already past runs at once (catch-up); a step
   the timeline marks as lapsed is skipped with the reason.
+* :func:`keep_note` rewrites the run's note (who, when, buddy, approval, what was done) after
+  every task, so ops see each absence at a glance in the runs list.
 """
 
 from __future__ import annotations
@@ -21,30 +24,27 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowSkipException
+from airflow.providers.common.compat.sdk import AirflowNotFoundException, AirflowSkipException
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk import BaseOperator, Variable, timezone
+from airflow.sdk import BaseOperator, Param, Variable, timezone
+from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.configuration import conf
 
 import ooo
-from ooo.absence import AbsenceRejected, absence_from_dict, parse_absence
-from ooo.messages import long_date, render
+from ooo.absence import AbsenceRejected, absence_from_dict, coverage_warnings, parse_absence
+from ooo.airflow_api import IN_FLIGHT, AirflowApi
+from ooo.messages import long_date, markdown_escape, render
+from ooo.notes import approval_state, clip, run_note
 from ooo.services import Services
-from ooo.steps import Records, StepContext
-from ooo.steps.notices import ask_manager
+from ooo.steps import PLAN_KEY, PLAN_TASK, RECORDED_STEPS, Records, StepContext
+from ooo.steps.notices import ask_manager, tell_employee_not_approved
 from ooo.team import Team, load_team
 from ooo.timeline import Review, Timeline, plan_timeline, timeline_from_dict
 
 log = logging.getLogger(__name__)
 
-PLAN_TASK = "validate"
-PLAN_KEY = "plan"
 TEAM_FILE_VARIABLE = "ooo_team_file"
-IN_FLIGHT = ["queued", "running"]
-#: Steps whose records later steps may read (a missing one means "nothing was done").
-RECORDED_STEPS = ("calendar_cleanup", "team_notice", "buddy_handover", "voicemail_reminder",
-                  "auto_reply_on", "auto_reply_off")
 
 Step = Callable[[StepContext], dict[str, Any]]
 
@@ -82,13 +82,15 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
 
     def runs_in_flight(run_ids: list[str]) -> int:
         others = [run_id for run_id in run_ids if run_id != dag_run.run_id]
-        return ti.get_dr_count(dag_id=ti.dag_id, run_ids=others, states=IN_FLIGHT) if others else 0
+        return ti.get_dr_count(dag_id=ti.dag_id, run_ids=others, states=list(IN_FLIGHT)) if others else 0
 
     try:
         absence = parse_absence(params, team, requested_at, runs_in_flight)
     except AbsenceRejected as rejected:
         for problem in rejected.problems:
             log.error("Rejected: %s", problem)
+        keep_note(context, text="**Rejected**, nothing was changed:\n\n" + "\n".join(
+            f"- {markdown_escape(p)}" for p in rejected.problems))
         raise
     if dag_run.run_id != absence.run_id:
         log.warning(
@@ -96,13 +98,30 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
             "Airflow itself refuses the same absence twice.", dag_run.run_id, absence.run_id,
         )
     timeline = plan_timeline(absence, team, requested_at)
+
+    def buddy_of(run_id: str) -> str | None:
+        other = ti.xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY, dag_id=ti.dag_id, run_id=run_id)
+        return other["absence"]["buddy"]["email"] if other else None
+
+    warnings = coverage_warnings(absence, team, runs_in_flight, buddy_of)
+    for warning in warnings:
+        log.warning("Coverage: %s", warning)
     for name, moment in timeline.moments.items():
         when = moment.at.strftime("%a %Y-%m-%d %H:%M %Z")
         log.info("%-18s %s%s", name, when, f"  (skipped: {moment.skip})" if moment.skip else "")
     for review in timeline.reviews:
         log.info("%-18s %s", "sms_review", review.label)
-    plan = {"absence": absence.to_dict(), "timeline": timeline.to_dict(), "code": code_version()}
+    plan = {"absence": absence.to_dict(), "timeline": timeline.to_dict(), "code": code_version(),
+            "warnings": warnings}
+    if params.get("dry_run") is True:  # preview only: every later task skips (read_plan), nothing changes
+        from ooo.preview import dry_run, dry_run_note
+
+        shown = dry_run(absence, timeline, requested_at, log)
+        ti.xcom_push(key=PLAN_KEY, value={**plan, "dry_run": True, "preview": shown.to_dict()})
+        keep_note(context, text=dry_run_note(shown))
+        return []  # no review days: the mapped sms_review has nothing to expand
     ti.xcom_push(key=PLAN_KEY, value=plan)
+    keep_note(context, plan=plan)
     return [r.to_dict() for r in timeline.reviews]
 
 
@@ -110,6 +129,8 @@ def read_plan(context: dict[str, Any]):
     plan = context["ti"].xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY)
     if not plan:
         raise AirflowSkipException("no plan: the absence was not validated")
+    if plan.get("dry_run"):
+        raise AirflowSkipException("dry run: nothing changed")
     return absence_from_dict(plan["absence"]), timeline_from_dict(plan["timeline"])
 
 
@@ -117,22 +138,38 @@ class ManagerApproval(ApprovalOperator):
     """The manager approves a planned absence in the Airflow UI before anything is changed."""
 
     def __init__(self, **kwargs: Any) -> None:
+        # The approval form: Airflow has merged the DAG's params in already; HITL shows the task's.
+        form = ParamsDict(kwargs.pop("params", None) or {})
+        form["reason"] = Param("", type=["null", "string"], maxLength=500, title="Reason", source="task",
+                               description="Optional: told to the employee with your answer.")
         super().__init__(
             subject="Approve an absence",
             defaults="Reject",  # no answer by the start = not approved
             ignore_downstream_trigger_rules=True,  # a rejection skips the whole procedure
+            params=form,
             **kwargs,
         )
 
     def execute(self, context: Any) -> Any:
         absence, timeline = read_plan(context)
         if absence.is_unexpected:
+            keep_note(context)
             raise AirflowSkipException("unexpected absence: no approval needed")
+        if absence.approved_by is not None:
+            approver = absence.approved_by
+            self.log.info("Approved by %s when filed (approved_by): not waiting", approver.email)
+            answer = {"chosen_options": [self.APPROVE], "params_input": {},
+                      "responded_at": absence.requested_at.isoformat(), "recorded": True,
+                      "responded_by_user": {"id": approver.email, "name": approver.name}}
+            keep_note(context, answer=answer)
+            return answer
         who = absence.employee
         self.subject = f"Approve {who.name}'s absence, {long_date(absence.start)} to {long_date(absence.end)}?"
+        plan = context["ti"].xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY) or {}
         self.body = render(
             "approval_request.md", absence=absence, timeline=timeline,
             manager=absence.manager.name if absence.manager else "the manager",
+            warnings=plan.get("warnings") or [],
         )
         now = timezone.utcnow()
         self.response_timeout = max(timeline.approval_deadline - now, dt.timedelta(seconds=1))
@@ -140,7 +177,24 @@ class ManagerApproval(ApprovalOperator):
         self.log.info("Waiting for %s to answer until %s",
                       absence.manager.email if absence.manager else "a manager",
                       timeline.approval_deadline.strftime("%a %Y-%m-%d %H:%M %Z"))
+        keep_note(context, waiting=True)
         return super().execute(context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        # A rejection ends in the base class skipping everything downstream (it raises), so the
+        # employee is told first.
+        if "error" not in event and event.get("chosen_options") != [self.APPROVE]:
+            absence, timeline = read_plan(context)
+            why = approval_state(absence, timeline, event)
+            self.log.info("Not approved (%s): the absence ends here, nothing changed", why)
+            try:
+                tell_employee_not_approved(step_context(context, log=self.log), why)
+            except Exception:  # noqa: BLE001 - the answer stands even if Slack is down
+                self.log.warning("Could not tell %s in Slack", absence.employee.email, exc_info=True)
+            keep_note(context, answer=event)
+        answer = dict(super().execute_complete(context=context, event=event))
+        keep_note(context, answer=answer)
+        return answer
 
 
     def _ask_manager(self, context: Any) -> None:
@@ -170,9 +224,20 @@ class AbsenceStep(BaseOperator):
         self.moment = moment or self.task_id
         self.review = review
 
+    def _review_now(self, timeline: Timeline) -> Review | None:
+        """This instance's review in the plan as it is now (a shortened absence drops days)."""
+        if self.review is None:
+            return None
+        if self.review.get("final"):
+            return timeline.reviews[-1]
+        return next((r for r in timeline.reviews if not r.final and r.day.isoformat() == self.review["day"]), None)
+
     def _due(self, timeline: Timeline) -> tuple[dt.datetime, str | None]:
         if self.review is not None:
-            return dt.datetime.fromisoformat(self.review["at"]), None
+            review = self._review_now(timeline)
+            if review is None:
+                return timeline.back_at, f"the absence was shortened: no review on {self.review['day']}"
+            return review.at, None
         moment = timeline[self.moment]
         return moment.at, moment.skip
 
@@ -194,7 +259,10 @@ class AbsenceStep(BaseOperator):
         return self._run(context)
 
     def _run(self, context: Any) -> Any:
-        return self.action(step_context(context, review=_review(self.review), log=self.log))
+        _, timeline = read_plan(context)
+        result = self.action(step_context(context, review=self._review_now(timeline), log=self.log))
+        keep_note(context, current=result)
+        return result
 
 
 def step_context(context: Any, review: Review | None = None, log: logging.Logger = log) -> StepContext:
@@ -213,17 +281,54 @@ def step_context(context: Any, review: Review | None = None, log: logging.Logger
     )
 
 
-def _review(raw: dict[str, Any] | None) -> Review | None:
-    if raw is None:
-        return None
-    return Review(day=dt.date.fromisoformat(raw["day"]), at=dt.datetime.fromisoformat(raw["at"]),
-                  since=dt.datetime.fromisoformat(raw["since"]), final=raw.get("final", False))
-
-
-def _records(context: Any) -> Records:
+def _records(context: Any, current: dict[str, Any] | None = None) -> Records:
+    """The steps' records; ``current`` is the running task's own (not in XCom yet)."""
     ti = context["ti"]
     by_step = {step: ti.xcom_pull(task_ids=step) for step in RECORDED_STEPS}
     reviews = ti.xcom_pull(task_ids="sms_review")  # every day's, in map-index order
     if isinstance(reviews, dict):  # Airflow unwraps a single value
         reviews = [reviews]
-    return Records(by_step, reviews or [])
+    reviews = [r for r in reviews or [] if r]
+    if current is not None and ti.task_id == "sms_review":
+        reviews = [r for r in reviews if r.get("day") != current.get("day")] + [current]
+    elif current is not None:
+        by_step[ti.task_id] = current
+    return Records(by_step, reviews)
+
+
+_no_note_connection_logged = False
+
+
+def keep_note(context: Any, *, text: str | None = None, plan: dict[str, Any] | None = None,
+              answer: dict[str, Any] | None = None, waiting: bool = False,
+              current: dict[str, Any] | None = None) -> None:
+    """Rewrite the run's note from the plan and the records (or set ``text``); never fails a task.
+
+    Written through the REST API (the ``ooo_airflow`` connection): without it the note is not kept.
+    """
+    global _no_note_connection_logged
+    try:
+        if text is None:
+            ti = context["ti"]
+            plan = plan or ti.xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY)
+            if not plan:
+                return
+            absence, timeline = absence_from_dict(plan["absence"]), timeline_from_dict(plan["timeline"])
+            if answer is None and ti.task_id != PLAN_TASK:
+                answer = ti.xcom_pull(task_ids="approval")
+            text = run_note(absence, timeline, approval_state(absence, timeline, answer, waiting),
+                            _records(context, current), warnings=plan.get("warnings") or [],
+                            changes=[c["summary"] for c in plan.get("changes") or []])
+        api = AirflowApi.from_connection()
+    except AirflowNotFoundException:
+        if not _no_note_connection_logged:
+            log.info("No %s connection: the run's note is not kept", "ooo_airflow")
+            _no_note_connection_logged = True
+        return
+    except Exception:  # noqa: BLE001 - a note must never fail the step it describes
+        log.warning("Could not write the run's note", exc_info=True)
+        return
+    try:
+        api.set_note(context["dag_run"].run_id, clip(text), dag_id=context["ti"].dag_id)
+    except Exception:  # noqa: BLE001
+        log.warning("Could not write the run's note", exc_info=True)

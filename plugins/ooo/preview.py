@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from ooo.absence import Absence
 from ooo.messages import local_time, render
+from ooo.notes import clip
 from ooo.services import Services
 from ooo.steps import StepContext
 from ooo.steps.calendar import meeting_plans, meeting_skip, ooo_event_text, reschedule_note
@@ -120,7 +121,9 @@ def _entry(absence: Absence, timeline: Timeline, moment: Moment, skip: str | Non
     if at < now:
         return PlannedStep(step, at, "at_once", f"catch-up: due {local_time(at, tz)}, already past", label)
     # At the request itself: the timeline puts it there.
-    if step == "approval":
+    if step == "approval" and absence.approved_by is not None:
+        reason = f"approved by {absence.approved_by.name} when filed: no wait"
+    elif step == "approval":
         manager = absence.manager.name if absence.manager else "the manager"
         reason = (f"asks {manager} at once; no answer by "
                   f"{local_time(timeline.approval_deadline, tz)} counts as a rejection")
@@ -230,11 +233,10 @@ def render_json(result: Preview) -> str:
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def dry_run_note(result: Preview, limit: int = 1000) -> str:
+def dry_run_note(result: Preview) -> str:
     """The dry run's note in the Airflow UI: that nothing was changed, and the steps' dates."""
-    note = render("dry_run_note.md", absence=result.absence, timeline=result.timeline, steps=result.steps,
-                  tz=result.timeline.timezone).strip()
-    return note if len(note) <= limit else note[: limit - 1] + "…"
+    return clip(render("dry_run_note.md", absence=result.absence, timeline=result.timeline, steps=result.steps,
+                       tz=result.timeline.timezone).strip())
 
 
 def dry_run(absence: Absence, timeline: Timeline, now: dt.datetime, logger: logging.Logger = log) -> Preview:

@@ -64,6 +64,7 @@ class Team:
     meeting_minutes: int
     people: tuple[Person, ...]
     cc_request_contacts: tuple[str, ...] = field(default=())
+    max_out_at_once: int = 2  # more people out on one day than this: the approver is warned
 
     def person(self, email: str) -> Person | None:
         wanted = email.strip().lower()
@@ -131,6 +132,7 @@ def parse_team(raw: object, source: str = "team file") -> Team:
             meeting_minutes=int(settings.get("meeting_minutes", 30)),
             people=people,
             cc_request_contacts=tuple(c.lower() for c in settings.get("cc_request_contacts") or ()),
+            max_out_at_once=int(settings.get("max_out_at_once", 2)),
         )
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
         raise RosterError(f"{source}: {exc!r}") from exc

@@ -395,6 +395,11 @@ class GoogleApi(Api):
                                                                  e.get("location")]).lower() for w in words)]
         if req.arg("iCalUID"):
             events = [e for e in events if e.get("iCalUID") == req.arg("iCalUID")]
+        for wanted in req.query.get("privateExtendedProperty") or ():  # propertyName=value, all must match
+            name, sep, value = wanted.partition("=")
+            if not sep or not name:
+                raise ApiError(400, "Invalid extended property constraint.", reason="invalid")
+            events = [e for e in events if ((e.get("_private") or {}).get(calendar) or {}).get(name) == value]
         if order == "updated":
             events.sort(key=lambda e: (e["updated"], e["id"]))
         items, token = self._page(req, [self._view(e, calendar) for e in events], size)

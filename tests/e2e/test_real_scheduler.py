@@ -9,113 +9,35 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from ooo.cli import main
-from ooo.devstack import Stack, free_port
-from ooo.team import SAMPLE_TEAM_FILE, load_team
-from sandbox import SandboxServer, connection_env, start_sandbox
+from ooo.devstack import Stack
+from ooo.team import load_team
+from sandbox import SandboxServer, connection_env
 from tests.e2e.effects import effects_of
+from tests.e2e.stack import answer, by_task, next_minute, planned, real_stack, state_of, triggers_for
+from tests.e2e.stack import wait_until_no_trigger
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
 
-MAYA = "maya.patel@yellowstonelocal.com"
 SAM = "sam.okafor@yellowstonelocal.com"
 PEOPLE_BY_ZONE = ["maya.patel@yellowstonelocal.com", "sam.okafor@yellowstonelocal.com",
                   "priya.nair@yellowstonelocal.com"]
 
 
-def digest_minute() -> tuple[str, dt.datetime, str]:
-    """An employee for whom the next minute at least 45 s away is still today, and that minute."""
-    now = dt.datetime.now(dt.timezone.utc)
-    for email in PEOPLE_BY_ZONE:
-        zone = ZoneInfo(load_team().person(email).timezone)
-        moment = (now + dt.timedelta(seconds=105)).astimezone(zone).replace(second=0, microsecond=0)
-        if moment.date() == now.astimezone(zone).date() and moment.hour >= 1:
-            return email, moment, f"{moment:%H:%M}"
-    raise AssertionError("no employee's day has room for the test")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[tuple[Stack, SandboxServer, dt.datetime, str]]:
     home = tmp_path_factory.mktemp("airflow")
-    employee, moment, hhmm = digest_minute()
-    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
-    raw["team"]["working_days"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    raw["team"]["holidays"] = []
-    raw["team"]["times"]["return_digest"] = hhmm
-    team_file = Path(home) / "team.yaml"
-    team_file.write_text(yaml.safe_dump(raw))
-    team = load_team(team_file)
-    sandbox = start_sandbox(team)
-    env = {
-        **connection_env(sandbox.sandbox.connections()),
-        "OOO_TEAM_FILE": str(team_file),
-        "AIRFLOW__SENSORS__DEFAULT_TIMEOUT": "5",  # any sensor-style timeout would cut our waits
-        "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
-    }
-    airflow = Stack(Path(home), free_port(), env=env)
-    try:
-        airflow.start()
+    employee, moment, hhmm = next_minute(PEOPLE_BY_ZONE)
+    with real_stack(home, return_digest=hhmm) as (airflow, sandbox):
         yield airflow, sandbox, moment, employee
-    finally:
-        airflow.stop()
-        sandbox.stop()
 
 
-def answer(airflow: Stack, run_id: str, approve: bool) -> None:
-    """The manager answers once Airflow has fully parked the approval.
-
-    On Airflow 3.3.2 an answer that lands before the scheduler has processed the executor's
-    "success" event of the worker that parked the task fails the re-queued task (the event is
-    taken for a task changed externally). That lag was seen to exceed 5 s here; people answer
-    minutes later. So wait for the scheduler to log the event, then answer.
-    """
-    airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
-    parked = (f"Received executor event with state success for task instance TaskInstanceKey("
-              f"dag_id='ooo_absence', task_id='approval', run_id='{run_id}'")
-    deadline = time.monotonic() + 120
-    while parked not in (airflow.logs / "scheduler.log").read_text(errors="replace"):
-        assert time.monotonic() < deadline, "the scheduler never processed the parked approval"
-        time.sleep(0.5)
-    airflow.api.answer_approval(run_id, approve=approve)
-
-
-def planned(employee: str, in_days: int, days: int) -> dict:
-    start = dt.date.today() + dt.timedelta(days=in_days)
-    return {"employee": employee, "start_date": start.isoformat(),
-            "end_date": (start + dt.timedelta(days=days - 1)).isoformat(), "kind": "planned"}
-
-
-def by_task(tis) -> dict[str, str]:
-    return {t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t["state"] for t in tis}
-
-
-def state_of(task_id: str):
-    return lambda tis: next((t["state"] for t in tis if t["task_id"] == task_id), None)
-
-
-def test_a_rejected_absence_changes_nothing(stack):
-    airflow, sandbox, _, _ = stack
-    params = planned(MAYA, in_days=10, days=3)
-    run_id = airflow.api.trigger_absence(params)["dag_run_id"]
-    airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
-    before = len(sandbox.sandbox.requests)  # after the manager's DM: from here on, nothing
-    answer(airflow, run_id, approve=False)
-    airflow.api.wait_for(run_id, lambda tis: airflow.api.run(run_id)["state"] == "success", timeout=120)
-    states = by_task(airflow.api.task_instances(run_id))
-    assert states.pop("validate") == "success" and states.pop("approval") == "success"
-    assert set(states.values()) == {"skipped"}, states
-    assert len(sandbox.sandbox.requests) == before  # no calendar, mailbox or channel touched
-
-
-def test_an_approved_absence_waits_deferred_with_one_trigger_until_cancelled(stack, monkeypatch):
+def test_an_approved_absence_waits_deferred_with_one_trigger_until_cancelled(stack):
     airflow, sandbox, _, _ = stack
     params = planned(SAM, in_days=20, days=5)
     run_id = airflow.api.trigger_absence(params)["dag_run_id"]
@@ -134,18 +56,12 @@ def test_an_approved_absence_waits_deferred_with_one_trigger_until_cancelled(sta
     google = sandbox.sandbox.api("google")
     assert [e for e in google.list_events(SAM) if e.get("eventType") == "outOfOffice"]
 
-    # Sam's plans change: ops cancel. The run stops waiting, and the block comes off his calendar.
-    monkeypatch.setenv("OOO_TEAM_FILE", airflow.extra_env["OOO_TEAM_FILE"])
-    for name, value in connection_env(sandbox.sandbox.connections()).items():
-        monkeypatch.setenv(name, value)
+    # Sam's plans change: ops cancel (an ooo_cancel run). The run stops waiting, the block comes off.
     assert main(["cancel", "--run-id", run_id, "--api", airflow.url, "--password", airflow.password]) == 0
     assert airflow.api.run(run_id)["state"] == "failed"
     assert [e for e in google.list_events(SAM) if e.get("eventType") == "outOfOffice"] == []
     airflow.api.wait_for(run_id, lambda tis: "deferred" not in by_task(tis).values(), timeout=60)
-    deadline = time.monotonic() + 90  # the triggerer drops triggers nothing waits on any more
-    while triggers_for(airflow, run_id):
-        assert time.monotonic() < deadline, "the cancelled absence's trigger was never dropped"
-        time.sleep(1)
+    wait_until_no_trigger(airflow, run_id)
 
 
 def test_a_wait_defers_to_the_triggerer_and_runs_on_time(stack, monkeypatch, tmp_path):
@@ -219,11 +135,3 @@ def test_no_secret_reaches_a_log_or_an_xcom(stack):
     with sqlite3.connect(airflow.home / "airflow.db") as db:
         values = " ".join(str(v) for (v,) in db.execute("select value from xcom"))
     assert values and not any(secret in values for secret in secrets)
-
-
-def triggers_for(airflow: Stack, run_id: str) -> int:
-    """Triggers (in the triggerer's table) that the absence's task instances point at."""
-    with sqlite3.connect(airflow.home / "airflow.db") as db:
-        return db.execute(
-            "select count(*) from trigger where id in "
-            "(select trigger_id from task_instance where run_id = ?)", (run_id,)).fetchone()[0]

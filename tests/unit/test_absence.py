@@ -7,11 +7,15 @@ import datetime as dt
 import pendulum
 import pytest
 
-from ooo.absence import AbsenceRejected, absence_from_dict, out_between, parse_absence, run_id_for
+from ooo.absence import (AbsenceRejected, absence_from_dict, coverage_warnings, out_between, parse_absence,
+                         run_id_for)
 
 MAYA = "maya.patel@yellowstonelocal.com"
 JORDAN = "jordan.reyes@yellowstonelocal.com"
 SAM = "sam.okafor@yellowstonelocal.com"
+PRIYA = "priya.nair@yellowstonelocal.com"
+ROSA = "rosa.alvarez@yellowstonelocal.com"
+ALLISON = "allison.reed@yellowstonelocal.com"
 NOW = pendulum.datetime(2026, 11, 23, 16, 0, tz="UTC")  # Monday morning in Denver
 
 
@@ -138,3 +142,43 @@ def test_newlines_and_tabs_in_the_note_are_fine(team):
 
 def test_a_very_long_note_is_refused(team):
     assert problems(team, note="x" * 501) == ["note is 501 characters long; keep it under 500."]
+
+
+def test_an_approval_recorded_when_filing_names_the_manager(team):
+    absence = parse_absence(params(approved_by=ALLISON), team, NOW)
+    assert absence.approved_by is not None and absence.approved_by.name == "Allison Reed"
+    assert absence_from_dict(absence.to_dict()) == absence
+
+
+def test_only_a_manager_in_the_roster_can_have_approved(team):
+    assert problems(team, approved_by=JORDAN) == [
+        f"approved_by {JORDAN} is not a manager in the roster: only a manager's approval can be recorded; "
+        "leave it empty to ask for one."]
+    assert problems(team, approved_by="ceo@elsewhere.com") == [
+        "approved_by ceo@elsewhere.com is not in the Client Services roster."]
+
+
+def in_flight(*absences: tuple[str, str, str]):
+    ids = {run_id_for(*a) for a in absences}
+    return lambda candidates: len(ids.intersection(candidates))
+
+
+def test_no_warnings_when_coverage_is_fine(team):
+    absence = parse_absence(params(), team, NOW)
+    assert coverage_warnings(absence, team, in_flight((SAM, "2026-12-14", "2026-12-18"))) == []
+
+
+def test_the_approver_is_warned_when_too_many_are_out_at_once(team):
+    absence = parse_absence(params(), team, NOW)  # Maya, Mon Dec 7 to Fri Dec 11; the limit is 2
+    runs = in_flight((SAM, "2026-12-01", "2026-12-08"), (ROSA, "2026-12-08", "2026-12-09"))
+    assert coverage_warnings(absence, team, runs) == [
+        "3 people out on 2026-12-08 (Maya Patel, Sam Okafor, Rosa Alvarez), more than the team's limit of 2 "
+        "at once."]
+
+
+def test_the_approver_is_warned_when_the_buddy_already_covers_someone(team):
+    absence = parse_absence(params(), team, NOW)  # Jordan covers Maya
+    priya = run_id_for(PRIYA, "2026-12-10", "2026-12-15")
+    buddies = {priya: JORDAN}
+    assert coverage_warnings(absence, team, in_flight((PRIYA, "2026-12-10", "2026-12-15")), buddies.get) == [
+        "The backup buddy Jordan Reyes already covers Priya Nair from 2026-12-10 to 2026-12-15."]

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ooo.absence import run_id_for
+from ooo.airflow_api import CONNECTION
 from ooo.services import FATHOM_CONN_ID, GOOGLE_CONN_ID, HUBSPOT_CONN_ID, JUSTCALL_CONN_ID, SLACK_CONN_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,5 +26,5 @@ def test_compose_runs_every_airflow_component_with_the_run_id_pattern():
 
 def test_env_example_names_every_connection():
     env = (ROOT / ".env.example").read_text()
-    for conn_id in (GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, FATHOM_CONN_ID):
+    for conn_id in (GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, FATHOM_CONN_ID, CONNECTION):
         assert f"AIRFLOW_CONN_{conn_id.upper()}=" in env

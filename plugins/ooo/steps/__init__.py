@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from ooo.services import Services
 
 
+#: Where the plan (absence + timeline) lives: the XCom ``plan`` of the ``validate`` task.
+PLAN_TASK, PLAN_KEY = "validate", "plan"
+#: Steps whose records later steps read (a missing one means "nothing was done").
+RECORDED_STEPS = ("calendar_cleanup", "team_notice", "buddy_handover", "voicemail_reminder",
+                  "auto_reply_on", "auto_reply_off", "return_digest")
+
+
 class Records:
     """What earlier steps of this absence recorded."""
 

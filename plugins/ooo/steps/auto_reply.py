@@ -30,7 +30,8 @@ def _epoch_ms(moment: dt.datetime) -> str:
 def desired_settings(ctx: StepContext) -> dict[str, Any]:
     absence = ctx.absence
     context = {"employee": absence.employee, "buddy": absence.buddy, "return_day": ctx.timeline.return_day,
-               "support_email": ctx.team.support_email, "company": ctx.team.company}
+               "support_email": ctx.team.support_email, "company": ctx.team.company,
+               "expected": absence.is_unexpected}  # out sick: the return date is a guess
     subject, text = split_subject(render("auto_reply.txt", **context))
     return {
         "enableAutoReply": True,
@@ -46,6 +47,11 @@ def desired_settings(ctx: StepContext) -> dict[str, Any]:
 
 def _same(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(str(current.get(k, "")).strip() == str(wanted.get(k, "")).strip() for k in _COMPARED)
+
+
+def is_ours(ctx: StepContext, current: dict[str, Any]) -> bool:
+    """The responder is on, and still the one this absence set (not one the employee wrote)."""
+    return bool(current.get("enableAutoReply")) and _same(current, desired_settings(ctx))
 
 
 def auto_reply_on(ctx: StepContext) -> dict[str, Any]:

@@ -19,15 +19,20 @@ NOTICE_EVENT = "ooo_team_notice"
 HANDOVER_EVENT = "ooo_buddy_handover"
 VOICEMAIL_EVENT = "ooo_voicemail_reminder"
 APPROVAL_EVENT = "ooo_approval_request"
+NOT_APPROVED_EVENT = "ooo_not_approved"
 
 
 def team_notice(ctx: StepContext) -> dict[str, Any]:
     """The seed's OOO message in the team channel (dates, backup buddy, reachable, note)."""
     slack = ctx.services.slack
     channel = slack.channel_id(ctx.team.channels["team_notice"])
-    text = render("team_notice.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
+    return post_once(ctx, channel, NOTICE_EVENT, team_notice_text(ctx), "team notice")
+
+
+def team_notice_text(ctx: StepContext) -> str:
+    """The team notice as posted (``ooo plan --services`` shows it; looking up mentions only reads)."""
+    return render("team_notice.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
                   employee=mention(ctx, ctx.absence.employee), buddy=mention(ctx, ctx.absence.buddy))
-    return post_once(ctx, channel, NOTICE_EVENT, text, "team notice")
 
 
 def buddy_handover(ctx: StepContext) -> dict[str, Any]:
@@ -77,6 +82,16 @@ def ask_manager(ctx: StepContext, link: str) -> dict[str, Any]:
                   link=Mrkdwn(f"<{slack_escape(link)}|Open the approval in Airflow>"),
                   deadline=ctx.timeline.approval_deadline, tz=manager.timezone)
     return {**post_once(ctx, slack.open_dm(user), APPROVAL_EVENT, text, f"approval request to {manager.name}"),
+            "user": user}
+
+
+def tell_employee_not_approved(ctx: StepContext, why: str) -> dict[str, Any]:
+    """A DM to the employee: the absence was not approved (rejected, or no answer), and why."""
+    employee = ctx.absence.employee
+    slack = ctx.services.slack
+    user = user_id(ctx, employee)
+    text = render("not_approved.slack", absence=ctx.absence, why=why, employee_mention=mention(ctx, employee))
+    return {**post_once(ctx, slack.open_dm(user), NOT_APPROVED_EVENT, text, f"not-approved DM to {employee.name}"),
             "user": user}
 
 

@@ -1,0 +1,155 @@
+"""Changing a filed absence: cancel it, or end it early (the ``ooo_cancel`` and ``ooo_shorten`` DAGs).
+
+Both act on the absence's run through Airflow's REST API, since the Task SDK can read another
+run's XComs but not stop it, re-plan it or wake its waits. What was done is undone with the
+steps in :mod:`ooo.steps.cancel` and :mod:`ooo.steps.back_early`; the absence run's note then
+says what changed. A change that cannot be made is refused before anything is touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ooo.absence import Absence, absence_from_dict
+from ooo.airflow_api import IN_FLIGHT, AirflowApi, AirflowApiError
+from ooo.messages import short_date
+from ooo.notes import approval_state, run_note
+from ooo.services import Services
+from ooo.steps import PLAN_KEY, PLAN_TASK, RECORDED_STEPS, Records, StepContext
+from ooo.steps.back_early import back_early
+from ooo.steps.cancel import cancel_absence
+from ooo.team import Team
+from ooo.timeline import Timeline, plan_timeline, timeline_from_dict
+
+
+
+class ChangeRefused(ValueError):
+    """The change cannot be made; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True)
+class FiledAbsence:
+    """An absence run as the REST API shows it: its state, plan, approval and steps' records."""
+
+    run_id: str
+    state: str
+    plan: dict[str, Any]
+    absence: Absence
+    timeline: Timeline
+    approval: dict[str, Any] | None
+    records: Records
+
+    def context(self, team: Team, services: Services, now: dt.datetime) -> StepContext:
+        return StepContext(absence=self.absence, team=team, timeline=self.timeline, run_id=self.run_id,
+                           now=now, services=services, records=self.records)
+
+    def note(self, undone: str | None = None) -> str:
+        return run_note(self.absence, self.timeline, approval_state(self.absence, self.timeline, self.approval),
+                        self.records, warnings=self.plan.get("warnings") or [],
+                        changes=[c["summary"] for c in self.plan.get("changes") or []], undone=undone)
+
+
+def load(api: AirflowApi, run_id: str) -> FiledAbsence:
+    """The absence run ``run_id``; :class:`ChangeRefused` when there is none, or it was never planned."""
+    try:
+        state = api.run(run_id)["state"]
+    except AirflowApiError as exc:
+        if " 404 " in str(exc):
+            raise ChangeRefused(f"There is no absence run {run_id!r}: copy the run id from ooo_absence's runs "
+                                "(absence__<employee>__<first day>__<last day>).") from exc
+        raise
+    plan = api.xcom(run_id, PLAN_TASK, key=PLAN_KEY)
+    if not plan:
+        raise ChangeRefused(f"{run_id} was never planned (its validate step rejected it or has not run): "
+                            "nothing was done, so there is nothing to change.")
+    timeline = timeline_from_dict(plan["timeline"])
+    reviews = [api.xcom(run_id, "sms_review", map_index=i) for i in range(len(timeline.reviews))]
+    records = Records({step: api.xcom(run_id, step) for step in RECORDED_STEPS}, [r for r in reviews if r])
+    return FiledAbsence(run_id, state, plan, absence_from_dict(plan["absence"]), timeline,
+                        api.xcom(run_id, "approval"), records)
+
+
+def stop_absence(api: AirflowApi, run_id: str, grace: float = 10.0) -> dict[str, Any]:
+    """Stop the absence's run: its waits are dropped and no step of it runs any more.
+
+    A step that was running is stopped by Airflow within a heartbeat; ``grace`` seconds give it
+    time to end before anything is undone.
+    """
+    filed = load(api, run_id)
+    if filed.state == "success":
+        raise ChangeRefused(f"{run_id} has finished: the absence is over (or was not approved), "
+                            "so there is nothing to cancel.")
+    if filed.state in IN_FLIGHT:
+        running = [t["task_id"] for t in api.task_instances(run_id) if t["state"] == "running"]
+        api.stop(run_id)
+        if running:
+            time.sleep(grace)
+        return {"was": filed.state, "stopped": True, "running": running}
+    return {"was": filed.state, "stopped": False, "running": []}
+
+
+def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, by: str,
+                 now: dt.datetime) -> dict[str, Any]:
+    """Undo what the (stopped) absence did, and say so in its note."""
+    filed = load(api, run_id)
+    done = cancel_absence(filed.context(team, services, now))
+    parts = [f"{len(done['restored'])} meetings back on the calendar"]
+    if done["deleted_events"]:
+        parts.insert(0, f"{len(done['deleted_events'])} calendar events deleted")
+    told = sum(len(m["told"]) for m in done["restored"])
+    parts += [f"{told} clients told their meeting stands"] if told else []
+    parts += ["auto-reply off"] if done["auto_reply_off"] else []
+    parts += ["team notice corrected"] if done["team_corrected"] else []
+    parts += ["buddy told"] if done["buddy_told"] else []
+    summary = f"by {by} on {short_date(now)}: " + ", ".join(parts)
+    api.set_note(run_id, filed.note(undone=summary))
+    return {**done, "summary": summary}
+
+
+def shorten_absence(api: AirflowApi, run_id: str, new_end: dt.date | str, team: Team, services: Services,
+                    by: str, now: dt.datetime) -> dict[str, Any]:
+    """End the absence on ``new_end`` (its new last day out): re-plan it, cut its effects, wake its waits."""
+    filed = load(api, run_id)
+    was = filed.absence
+    try:
+        new_end = dt.date.fromisoformat(str(new_end))
+    except ValueError:
+        raise ChangeRefused(f"end_date {new_end!r} is not a date: use YYYY-MM-DD.") from None
+    if filed.state not in IN_FLIGHT:
+        raise ChangeRefused(f"{run_id} is {filed.state}, not in flight: there is nothing to shorten.")
+    if not was.start <= new_end < was.end:
+        raise ChangeRefused(
+            f"The new last day out must be from {was.start} (the first day) to {was.end - dt.timedelta(days=1)} "
+            f"(the day before the old last day); {new_end} is not. To extend an absence, file another one "
+            f"starting {was.end + dt.timedelta(days=1)}.")
+    absence = dataclasses.replace(was, end=new_end)
+    timeline = plan_timeline(absence, team, was.requested_at)
+    change = {"summary": f"back early: last day out {short_date(new_end)} (was {short_date(was.end)}), back "
+                         f"{short_date(timeline.return_day)}; by {by} on {short_date(now)}",
+              "end": new_end.isoformat(), "was": was.end.isoformat(), "by": by, "at": now.isoformat()}
+    plan = {**filed.plan, "absence": absence.to_dict(), "timeline": timeline.to_dict(),
+            "changes": [*(filed.plan.get("changes") or []), change]}
+    api.set_xcom(run_id, PLAN_TASK, PLAN_KEY, plan)
+    before = filed.context(team, services, now)
+    done = back_early(dataclasses.replace(before, absence=absence, timeline=timeline), before)
+    # The waits re-read the plan when they wake: dropped reviews skip, the return steps move.
+    waiting = [(t["task_id"], t["map_index"]) for t in api.task_instances(run_id) if t["state"] == "deferred"]
+    api.clear(run_id, waiting)
+    refiled = dataclasses.replace(filed, plan=plan, absence=absence, timeline=timeline)
+    api.set_note(run_id, refiled.note())
+    return {**done, "summary": change["summary"], "woken": [f"{t}[{i}]" if i >= 0 else t for t, i in waiting]}
+
+
+def in_task(context: Any) -> dict[str, Any]:
+    """What a change DAG's task acts with: the REST API, the roster, the clients, who asked, and now."""
+    from airflow.sdk import timezone
+
+    from ooo.operators import team_for_run
+
+    dag_run = context["dag_run"]
+    return {"api": AirflowApi.from_connection(), "team": team_for_run(), "services": Services(),
+            "by": getattr(dag_run, "triggering_user_name", None) or "ops", "now": timezone.utcnow()}

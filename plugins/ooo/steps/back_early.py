@@ -1,0 +1,40 @@
+"""An absence cut short (back early, or a new last day): its effects cut to the new end.
+
+Run once the plan holds the new end date (``ctx``), with the plan as it was (``was``): the
+out-of-office block ends at the new return, the meetings between the new and the old return
+are put back on the calendar (clients told they stand), the auto-reply (if it is on and still
+the absence's) says the new return date and ends then, and the team and the buddy are told.
+The dated steps themselves follow the new plan when they wake.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ooo.steps import StepContext
+from ooo.steps.auto_reply import desired_settings, is_ours
+from ooo.steps.calendar import event_id
+from ooo.steps.cancel import restore_meetings, tell_team_and_buddy
+
+BACK_EARLY_EVENT = "ooo_absence_back_early"
+
+
+def back_early(ctx: StepContext, was: StepContext) -> dict[str, Any]:
+    employee = ctx.absence.employee
+    google = ctx.services.google(employee.email)
+    block = google.get_event(event_id(ctx, "ooo"))
+    block_cut = False
+    if block is not None and block.get("status") != "cancelled":
+        google.patch_event(block["id"], {"end": {"dateTime": ctx.timeline.back_at.isoformat(),
+                                                 "timeZone": employee.timezone}})
+        block_cut = True
+        ctx.log.info("out-of-office block now ends %s", ctx.timeline.back_at.isoformat())
+    restored = restore_meetings(ctx, max(ctx.now, ctx.timeline.back_at), was.timeline.back_at, cancelled=False)
+    auto_reply = False
+    if is_ours(was, google.get_vacation()):
+        google.update_vacation(desired_settings(ctx))
+        auto_reply = True
+        ctx.log.info("auto-reply now says back on %s", ctx.timeline.return_day.isoformat())
+    told = tell_team_and_buddy(ctx, BACK_EARLY_EVENT, "back_early_notice.slack", anything_done=block_cut,
+                               version=f"-{ctx.absence.end}")  # each new end date is news
+    return {"block_cut": block_cut, "restored": restored, "auto_reply_updated": auto_reply, **told}

@@ -1,0 +1,99 @@
+"""``ooo plan``: the DAG's validation and the timeline's preview, from a shell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from ooo import cli
+from ooo.absence import AbsenceRejected, parse_absence
+from ooo.cli import main
+from ooo.preview import preview
+from ooo.timeline import plan_timeline
+
+MAYA = "maya.patel@yellowstonelocal.com"
+JORDAN = "jordan.reyes@yellowstonelocal.com"
+NOW = "2026-11-23T09:00:00-07:00"
+
+
+@pytest.fixture(autouse=True)
+def no_airflow(monkeypatch):
+    monkeypatch.delenv("OOO_AIRFLOW_PASSWORD", raising=False)
+
+
+def plan(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["plan", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_json_is_the_preview_of_the_absence_the_dag_would_plan(capsys, team):
+    code, out, _ = plan(capsys, "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11", "--reachable",
+                        "--note", "Ski trip", "--now", NOW, "--format", "json")
+    assert code == 0
+    now = dt.datetime.fromisoformat(NOW)
+    absence = parse_absence({"employee": MAYA, "start_date": "2026-12-07", "end_date": "2026-12-11",
+                             "kind": "planned", "reachable": True, "note": "Ski trip"}, team, now)
+    expected = preview(absence, plan_timeline(absence, team, now), now,
+                       notes=["absences in flight (no Airflow password given); the run's validate checks them"])
+    assert json.loads(out) == expected.to_dict()
+    assert json.loads(out)["steps"][0]["at"] == "2026-11-23T09:00:00-07:00"
+
+
+def test_the_text_names_the_absence_and_lists_every_step(capsys):
+    code, out, _ = plan(capsys, "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11", "--now", NOW)
+    assert code == 0
+    assert out.startswith("Maya Patel (maya.patel@yellowstonelocal.com, CSM): planned absence")
+    assert "Not checked: absences in flight" in out
+    assert sum(" sms_review " in line for line in out.splitlines()) == 6
+
+
+def test_a_bad_absence_exits_with_the_dags_messages(capsys, team):
+    bad = {"employee": JORDAN, "start_date": "2026-12-07", "end_date": "2026-12-04", "backup_buddy": JORDAN,
+           "kind": "sick", "reachable": False, "note": ""}
+    with pytest.raises(AbsenceRejected) as dag_says:
+        parse_absence(bad, team, dt.datetime.fromisoformat(NOW))
+    code, out, err = plan(capsys, "--employee", JORDAN, "--start", "2026-12-07", "--end", "2026-12-04",
+                          "--buddy", JORDAN, "--kind", "sick", "--now", NOW, "--format", "json")
+    assert code == 2
+    assert err == str(dag_says.value) + "\n"
+    assert json.loads(out) == {"rejected": dag_says.value.problems}
+    assert len(dag_says.value.problems) == 3  # own buddy, end before start, kind
+
+
+def test_missing_inputs_are_the_absences_problems_too(capsys):
+    code, _, err = plan(capsys, "--now", NOW)
+    assert code == 2
+    assert "- employee is missing: give the person's work email." in err
+    assert "- start_date is missing: give a date as YYYY-MM-DD." in err
+
+
+def test_now_needs_an_offset(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["plan", "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11", "--now", "2026-11-23T09:00"])
+    assert exit_.value.code == 2
+    assert "has no UTC offset" in capsys.readouterr().err
+
+
+def test_with_an_airflow_password_absences_in_flight_are_checked_through_the_rest_api(capsys, monkeypatch):
+    # Jordan (Maya's buddy) is out Dec 8-9 in a run in flight; two pages of in-flight runs.
+    runs = [f"absence__someone{i}@yellowstonelocal.com__2026-12-01__2026-12-02" for i in range(100)]
+    runs.append(f"absence__{JORDAN}__2026-12-08__2026-12-09")
+    asked = []
+
+    class Api:
+        def call(self, method, path, params=None, **_):
+            asked.append((method, path, params["state"], params["offset"]))
+            page = runs[params["offset"]: params["offset"] + params["limit"]]
+            return {"dag_runs": [{"dag_run_id": r} for r in page], "total_entries": len(runs)}
+
+    monkeypatch.setattr(cli, "_api", lambda args: Api())
+    code, _, err = plan(capsys, "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11", "--now", NOW,
+                        "--password", "secret")
+    assert code == 2
+    assert err.splitlines()[1:] == ["- The backup buddy Jordan Reyes is out 2026-12-08 to 2026-12-09, overlapping "
+                                    "this absence: choose another buddy in backup_buddy."]
+    assert asked == [("GET", "dags/ooo_absence/dagRuns", ["queued", "running"], 0),
+                     ("GET", "dags/ooo_absence/dagRuns", ["queued", "running"], 100)]
