@@ -17,14 +17,13 @@ from typing import Any
 from ooo.absence import Absence, absence_from_dict
 from ooo.airflow_api import IN_FLIGHT, AirflowApi, AirflowApiError
 from ooo.messages import short_date
-from ooo.notes import approval_state, run_note
+from ooo.notes import plan_note
 from ooo.services import Services
 from ooo.steps import PLAN_KEY, PLAN_TASK, RECORDED_STEPS, Records, StepContext
 from ooo.steps.back_early import back_early
 from ooo.steps.cancel import cancel_absence
 from ooo.team import Team
 from ooo.timeline import Timeline, plan_timeline, timeline_from_dict
-
 
 
 class ChangeRefused(ValueError):
@@ -48,9 +47,7 @@ class FiledAbsence:
                            now=now, services=services, records=self.records)
 
     def note(self, undone: str | None = None) -> str:
-        return run_note(self.absence, self.timeline, approval_state(self.absence, self.timeline, self.approval),
-                        self.records, warnings=self.plan.get("warnings") or [],
-                        changes=[c["summary"] for c in self.plan.get("changes") or []], undone=undone)
+        return plan_note(self.plan, self.approval, self.records, undone=undone)
 
 
 def load(api: AirflowApi, run_id: str) -> FiledAbsence:
@@ -139,8 +136,7 @@ def shorten_absence(api: AirflowApi, run_id: str, new_end: dt.date | str, team: 
     # The waits re-read the plan when they wake: dropped reviews skip, the return steps move.
     waiting = [(t["task_id"], t["map_index"]) for t in api.task_instances(run_id) if t["state"] == "deferred"]
     api.clear(run_id, waiting)
-    refiled = dataclasses.replace(filed, plan=plan, absence=absence, timeline=timeline)
-    api.set_note(run_id, refiled.note())
+    api.set_note(run_id, plan_note(plan, filed.approval, filed.records))
     return {**done, "summary": change["summary"], "woken": [f"{t}[{i}]" if i >= 0 else t for t, i in waiting]}
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ooo.absence import Absence
+from ooo.absence import Absence, absence_from_dict
 from ooo.messages import local_time, render
 from ooo.steps import Records
-from ooo.timeline import Timeline
+from ooo.timeline import Timeline, timeline_from_dict
 
 #: Airflow keeps at most this many characters of a note.
 NOTE_MAX_CHARS = 1000
@@ -69,6 +69,15 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
     if records.get("return_digest").get("message_id"):
         done.append("digest sent")
     return done
+
+
+def plan_note(plan: dict[str, Any], answer: dict[str, Any] | None, records: Records, waiting: bool = False,
+              undone: str | None = None) -> str:
+    """The note of the absence planned as ``plan`` (the ``validate`` task's XCom, changes included)."""
+    absence, timeline = absence_from_dict(plan["absence"]), timeline_from_dict(plan["timeline"])
+    return run_note(absence, timeline, approval_state(absence, timeline, answer, waiting), records,
+                    warnings=plan.get("warnings") or [], changes=[c["summary"] for c in plan.get("changes") or []],
+                    undone=undone)
 
 
 def run_note(absence: Absence, timeline: Timeline, approval: str, records: Records,

@@ -28,14 +28,14 @@ from airflow.providers.common.compat.sdk import AirflowNotFoundException, Airflo
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import BaseOperator, Param, Variable, timezone
-from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.configuration import conf
+from airflow.sdk.definitions.param import ParamsDict
 
 import ooo
 from ooo.absence import AbsenceRejected, absence_from_dict, coverage_warnings, parse_absence
 from ooo.airflow_api import IN_FLIGHT, AirflowApi
 from ooo.messages import long_date, markdown_escape, render
-from ooo.notes import approval_state, clip, run_note
+from ooo.notes import approval_state, clip, plan_note
 from ooo.services import Services
 from ooo.steps import PLAN_KEY, PLAN_TASK, RECORDED_STEPS, Records, StepContext
 from ooo.steps.notices import ask_manager, tell_employee_not_approved
@@ -196,7 +196,6 @@ class ManagerApproval(ApprovalOperator):
         keep_note(context, answer=answer)
         return answer
 
-
     def _ask_manager(self, context: Any) -> None:
         """Tell the manager in Slack, with a link; the approval works without it (Required Actions)."""
         try:
@@ -296,9 +295,6 @@ def _records(context: Any, current: dict[str, Any] | None = None) -> Records:
     return Records(by_step, reviews)
 
 
-_no_note_connection_logged = False
-
-
 def keep_note(context: Any, *, text: str | None = None, plan: dict[str, Any] | None = None,
               answer: dict[str, Any] | None = None, waiting: bool = False,
               current: dict[str, Any] | None = None) -> None:
@@ -306,29 +302,23 @@ def keep_note(context: Any, *, text: str | None = None, plan: dict[str, Any] | N
 
     Written through the REST API (the ``ooo_airflow`` connection): without it the note is not kept.
     """
-    global _no_note_connection_logged
     try:
-        if text is None:
-            ti = context["ti"]
-            plan = plan or ti.xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY)
-            if not plan:
-                return
-            absence, timeline = absence_from_dict(plan["absence"]), timeline_from_dict(plan["timeline"])
-            if answer is None and ti.task_id != PLAN_TASK:
-                answer = ti.xcom_pull(task_ids="approval")
-            text = run_note(absence, timeline, approval_state(absence, timeline, answer, waiting),
-                            _records(context, current), warnings=plan.get("warnings") or [],
-                            changes=[c["summary"] for c in plan.get("changes") or []])
-        api = AirflowApi.from_connection()
+        text = text or _note_text(context, plan, answer, waiting, current)
+        if text:
+            AirflowApi.from_connection().set_note(context["dag_run"].run_id, clip(text),
+                                                  dag_id=context["ti"].dag_id)
     except AirflowNotFoundException:
-        if not _no_note_connection_logged:
-            log.info("No %s connection: the run's note is not kept", "ooo_airflow")
-            _no_note_connection_logged = True
-        return
+        log.debug("No ooo_airflow connection: the run's note is not kept")
     except Exception:  # noqa: BLE001 - a note must never fail the step it describes
         log.warning("Could not write the run's note", exc_info=True)
-        return
-    try:
-        api.set_note(context["dag_run"].run_id, clip(text), dag_id=context["ti"].dag_id)
-    except Exception:  # noqa: BLE001
-        log.warning("Could not write the run's note", exc_info=True)
+
+
+def _note_text(context: Any, plan: dict[str, Any] | None, answer: dict[str, Any] | None, waiting: bool,
+               current: dict[str, Any] | None) -> str | None:
+    ti = context["ti"]
+    plan = plan or ti.xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY)
+    if not plan:
+        return None
+    if answer is None and ti.task_id != PLAN_TASK:
+        answer = ti.xcom_pull(task_ids="approval")
+    return plan_note(plan, answer, _records(context, current), waiting)
