@@ -94,15 +94,14 @@ def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, b
     """Undo what the (stopped) absence did, and say so in its note."""
     filed = load(api, run_id)
     done = cancel_absence(filed.context(team, services, now))
-    parts = [f"{len(done['restored'])} meetings back on the calendar"]
-    if done["deleted_events"]:
-        parts.insert(0, f"{len(done['deleted_events'])} calendar events deleted")
+    parts = [f"{len(done['deleted_events'])} calendar events deleted"] if done["deleted_events"] else []
+    parts += [f"{len(done['restored'])} meetings back on the calendar"] if done["restored"] else []
     told = sum(len(m["told"]) for m in done["restored"])
     parts += [f"{told} clients told their meeting stands"] if told else []
     parts += ["auto-reply off"] if done["auto_reply_off"] else []
     parts += ["team notice corrected"] if done["team_corrected"] else []
     parts += ["buddy told"] if done["buddy_told"] else []
-    summary = f"by {by} on {short_date(now)}: " + ", ".join(parts)
+    summary = f"by {by} on {short_date(now)}: " + (", ".join(parts) or "nothing had been done yet")
     api.set_note(run_id, filed.note(undone=summary))
     return {**done, "summary": summary}
 

@@ -33,7 +33,9 @@ def slack_escape(value: Any) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_MARKDOWN_SPECIAL = "\\`*_{}[]<>()#+-.!|~"
+#: What can turn text into markup inline: emphasis, code, links and images (all need ``[``), HTML,
+#: headings, tables, strikethrough. Plain punctuation (``(``, ``-``, ``.``) stays readable.
+_MARKDOWN_SPECIAL = "\\`*_[]<>#|~"
 
 
 def markdown_escape(value: Any) -> str:

@@ -37,7 +37,7 @@ def approval_state(absence: Absence, timeline: Timeline, answer: dict[str, Any] 
         if waiting:
             deadline = local_time(timeline.approval_deadline, absence.employee.timezone)
             return f"waiting for {manager} until {deadline}"
-        return "not asked yet"
+        return "not given"
     who = (answer.get("responded_by_user") or {}).get("name") or manager
     if answer.get("chosen_options") == ["Approve"]:
         return f"approved by {who}"

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, AirflowSkipException
 from airflow.providers.standard.operators.hitl import ApprovalOperator
@@ -107,7 +108,7 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
     for warning in warnings:
         log.warning("Coverage: %s", warning)
     for name, moment in timeline.moments.items():
-        when = moment.at.strftime("%a %Y-%m-%d %H:%M %Z")
+        when = _local(moment.at, timeline)
         log.info("%-18s %s%s", name, when, f"  (skipped: {moment.skip})" if moment.skip else "")
     for review in timeline.reviews:
         log.info("%-18s %s", "sms_review", review.label)
@@ -123,6 +124,11 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
     ti.xcom_push(key=PLAN_KEY, value=plan)
     keep_note(context, plan=plan)
     return [r.to_dict() for r in timeline.reviews]
+
+
+def _local(moment: dt.datetime, timeline: Timeline) -> str:
+    """``Mon 2026-12-07 00:00 MST``: a moment as the log shows it, in the employee's zone."""
+    return moment.astimezone(ZoneInfo(timeline.timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def read_plan(context: dict[str, Any]):
@@ -176,7 +182,7 @@ class ManagerApproval(ApprovalOperator):
         self._ask_manager(context)
         self.log.info("Waiting for %s to answer until %s",
                       absence.manager.email if absence.manager else "a manager",
-                      timeline.approval_deadline.strftime("%a %Y-%m-%d %H:%M %Z"))
+                      _local(timeline.approval_deadline, timeline))
         keep_note(context, waiting=True)
         return super().execute(context)
 
@@ -246,7 +252,7 @@ class AbsenceStep(BaseOperator):
         if skip:
             raise AirflowSkipException(f"{self.task_id} skipped: {skip}")
         now = timezone.utcnow()
-        when = at.strftime("%a %Y-%m-%d %H:%M %Z")
+        when = _local(at, timeline)
         if at > now:
             self.log.info("Waiting until %s (%s): deferred, holding no worker slot", when, timeline.timezone)
             self.defer(trigger=DateTimeTrigger(moment=timezone.convert_to_utc(at)),

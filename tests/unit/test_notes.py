@@ -55,3 +55,11 @@ def test_a_long_note_is_cut_to_what_airflow_keeps(team):
     warnings = [f"warning {i}: " + "x" * 80 for i in range(20)]
     note = run_note(absence, timeline, "waiting", Records(), warnings=warnings)
     assert len(note) == NOTE_MAX_CHARS and note.endswith("…")
+
+
+def test_what_people_typed_cannot_become_markup_in_the_note(team):
+    absence, timeline = planned(team)
+    typed = "[urgent](https://evil.example) <img src=x onerror=alert(1)> **now** `rm`"
+    note = run_note(absence, timeline, f"rejected by Allison Reed: {typed}", Records())
+    assert "\\[urgent\\](https://evil.example) \\<img src=x onerror=alert(1)\\> \\*\\*now\\*\\* \\`rm\\`" in note
+    assert "back Mon Dec 14 ·" in note  # plain punctuation stays as it is
