@@ -84,6 +84,10 @@ def test_a_rejection_tells_the_employee_why_and_changes_nothing(stack):
     told = [t for t in dms(sandbox, LENA) if "was not approved" in t]
     assert len(told) == 1 and "Quarter-end reviews that week" in told[0]
     assert "rejected by admin: Quarter-end reviews that week" in note(airflow, run_id)
+    # Nothing to cancel: refused, with the reason in the ooo_cancel run's log.
+    assert main(["cancel", "--run-id", run_id, "--api", airflow.url, "--password", airflow.password]) == 1
+    assert by_task(airflow.api.task_instances(f"cancel__{run_id}", dag_id="ooo_cancel")) == {
+        "stop_absence": "failed", "undo_absence": "upstream_failed"}
 
 
 def test_no_answer_by_the_start_is_not_an_approval(stack):
@@ -183,6 +187,13 @@ def test_coming_back_early_moves_the_return_to_the_new_date(stack, tmp_path):
     run_id, today = filed_yesterday(airflow, employee, days_left=3)
     done_before = {k for k, v in waiting_for_a_review(airflow, run_id).items() if v == "success"}
     assert google.vacation(employee)["enableAutoReply"]
+
+    # A new last day after the old one is refused, and changes nothing.
+    plan = airflow.api.xcom(run_id, "validate", key="plan")
+    later = (today + dt.timedelta(days=5)).isoformat()
+    assert main(["shorten", "--run-id", run_id, "--end", later, "--api", airflow.url,
+                 "--password", airflow.password]) == 1
+    assert airflow.api.xcom(run_id, "validate", key="plan") == plan
 
     # Back today after all: the return (auto-reply off, digest) moves to today's digest time.
     write_team(tmp_path / "team.yaml", return_digest=hhmm).replace(team_file)
