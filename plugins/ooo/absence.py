@@ -18,6 +18,7 @@ from ooo.team import Person, Team
 Kind = Literal["planned", "unexpected"]
 KINDS: tuple[str, ...] = ("planned", "unexpected")
 NOTE_MAX_CHARS = 500
+FILING_HORIZON_DAYS = 2 * 366  # an absence further away than this is a typo in the year
 RUN_ID_PREFIX = "absence__"
 #: What :func:`run_id_for` makes (a JSON-schema pattern for forms that take an absence's run id).
 RUN_ID_PATTERN = r"^absence__\S+@\S+__\d{4}-\d{2}-\d{2}__\d{4}-\d{2}-\d{2}$"
@@ -117,12 +118,12 @@ def parse_absence(
     end = _date(params, "end_date", problems)
     kind = params.get("kind")
     if kind not in KINDS:
-        problems.append(f"kind must be 'planned' or 'unexpected', not {kind!r}.")
+        problems.append(f"kind must be 'planned' or 'unexpected', not {_shown(kind)}.")
     note = _note(params.get("note"), problems)
     approver = _approver(params.get("approved_by"), employee, team, problems)
     reachable = params.get("reachable", False)
     if not isinstance(reachable, bool):
-        problems.append(f"reachable must be true or false, not {reachable!r}.")
+        problems.append(f"reachable must be true or false, not {_shown(reachable)}.")
 
     if employee and buddy and employee.email == buddy.email:
         problems.append(
@@ -136,6 +137,10 @@ def parse_absence(
                 f"The absence lasts {(end - start).days + 1} days, longer than the team's limit of "
                 f"{team.max_absence_days}: split it, or ask ops to raise max_absence_days."
             )
+    horizon = requested_at.date() + dt.timedelta(days=FILING_HORIZON_DAYS)
+    for key, day in (("start_date", start), ("end_date", end)):
+        if day and day > horizon:
+            problems.append(f"{key} {day} is more than two years away: check the year.")
     if start and employee and kind == "planned":
         today = requested_at.astimezone(employee.tz).date()
         if start < today:
@@ -143,7 +148,8 @@ def parse_absence(
                 f"A planned absence cannot start in the past ({start} is before {today} in "
                 f"{employee.timezone}); log it as unexpected instead."
             )
-    if start and end and end >= start and employee and runs_in_flight is not None:
+    in_limits = start and end and 0 <= (end - start).days < team.max_absence_days
+    if in_limits and employee and runs_in_flight is not None:  # an absence out of bounds has no overlaps to find
         clash = out_between(employee.email, start, end, team.max_absence_days, runs_in_flight)
         if clash:
             problems.append(
@@ -203,12 +209,10 @@ def absences_overlapping(
     Airflow can answer, "how many of these runs are in flight", is enough: first all candidates
     at once (the usual answer is none), then which start dates, then which end dates.
     """
-    starts = [start - dt.timedelta(days=n) for n in range(max_days - 1, 0, -1)]
-    starts += [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    starts = _days(start, -(max_days - 1), (end - start).days)
 
     def ids_for(first: dt.date) -> list[str]:
-        lasts = (first + dt.timedelta(days=n) for n in range(max_days))
-        return [run_id_for(person, first, last) for last in lasts if last >= start]
+        return [run_id_for(person, first, last) for last in _days(first, 0, max_days - 1) if last >= start]
 
     every = [rid for first in starts for rid in ids_for(first)]
     if not every or runs_in_flight(every) == 0:
@@ -223,6 +227,13 @@ def absences_overlapping(
                     if first_only:
                         return found
     return found
+
+
+def _days(day: dt.date, first: int, last: int) -> list[dt.date]:
+    """``day`` plus ``first`` to ``last`` days, inclusive, as far as the calendar goes (years 1 to 9999)."""
+    low = max(first, (dt.date.min - day).days)
+    high = min(last, (dt.date.max - day).days)
+    return [day + dt.timedelta(days=n) for n in range(low, high + 1)]
 
 
 def coverage_warnings(
@@ -269,6 +280,12 @@ def coverage_warnings(
     return warnings
 
 
+def _shown(value: Any, quote: bool = True, limit: int = 60) -> str:
+    """What was given, as a message quotes it: cut short, so a huge value cannot drown the message."""
+    text = repr(value) if quote else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -278,11 +295,11 @@ def _person(params: Mapping[str, Any], key: str, team: Team, problems: list[str]
         problems.append(f"{key} is missing: give the person's work email.")
         return None
     if not isinstance(value, str) or not _EMAIL.match(value.strip()):
-        problems.append(f"{key} {value!r} is not an email address.")
+        problems.append(f"{key} {_shown(value)} is not an email address.")
         return None
     person = team.person(value)
     if person is None:
-        problems.append(f"{key} {value.strip()} is not in the {team.name} roster.")
+        problems.append(f"{key} {_shown(value.strip(), quote=False)} is not in the {team.name} roster.")
     return person
 
 
@@ -315,8 +332,13 @@ def _date(params: Mapping[str, Any], key: str, problems: list[str]) -> dt.date |
             raise ValueError
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        problems.append(f"{key} {value!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01.")
+        problems.append(f"{key} {_shown(value)} is not a date: use YYYY-MM-DD, e.g. 2026-12-01.")
         return None
+
+
+#: Format characters that belong in text: line breaks and tabs, and the zero-width (non-)joiners
+#: that emoji sequences and Indic and Persian scripts need. Bidi overrides and the rest are refused.
+_TEXT_CONTROLS = "\n\t\u200c\u200d"
 
 
 def _note(value: Any, problems: list[str]) -> str:
@@ -326,7 +348,7 @@ def _note(value: Any, problems: list[str]) -> str:
     if not isinstance(value, str):
         problems.append("note must be text.")
         return ""
-    bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"})
+    bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c not in _TEXT_CONTROLS})
     if bad:
         names = ", ".join(f"U+{ord(c):04X}" for c in bad)
         problems.append(f"note contains control characters ({names}): remove them and try again.")

@@ -46,6 +46,8 @@ from ooo.timeline import Review, Timeline, plan_timeline, timeline_from_dict
 log = logging.getLogger(__name__)
 
 TEAM_FILE_VARIABLE = "ooo_team_file"
+#: Run ids per "how many are in flight" question (about 30 KB of query string; httpx refuses 64 KB).
+RUN_IDS_PER_QUESTION = 400
 
 Step = Callable[[StepContext], dict[str, Any]]
 
@@ -83,7 +85,9 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
 
     def runs_in_flight(run_ids: list[str]) -> int:
         others = [run_id for run_id in run_ids if run_id != dag_run.run_id]
-        return ti.get_dr_count(dag_id=ti.dag_id, run_ids=others, states=list(IN_FLIGHT)) if others else 0
+        # The ids travel in the query string, which has a length limit: ask in batches.
+        batches = (others[i:i + RUN_IDS_PER_QUESTION] for i in range(0, len(others), RUN_IDS_PER_QUESTION))
+        return sum(ti.get_dr_count(dag_id=ti.dag_id, run_ids=batch, states=list(IN_FLIGHT)) for batch in batches)
 
     try:
         absence = parse_absence(params, team, requested_at, runs_in_flight)

@@ -140,6 +140,11 @@ def test_newlines_and_tabs_in_the_note_are_fine(team):
     assert parse_absence(params(note="line one\n\tline two"), team, NOW).note == "line one\n\tline two"
 
 
+def test_emoji_and_scripts_that_need_joiners_are_fine(team):
+    family, persian = "Family trip \U0001F468\u200D\U0001F469\u200D\U0001F467", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645"
+    assert parse_absence(params(note=f"{family} {persian}"), team, NOW).note == f"{family} {persian}"
+
+
 def test_a_very_long_note_is_refused(team):
     assert problems(team, note="x" * 501) == ["note is 501 characters long; keep it under 500."]
 
@@ -182,3 +187,19 @@ def test_the_approver_is_warned_when_the_buddy_already_covers_someone(team):
     buddies = {priya: JORDAN}
     assert coverage_warnings(absence, team, in_flight((PRIYA, "2026-12-10", "2026-12-15")), buddies.get) == [
         "The backup buddy Jordan Reyes already covers Priya Nair from 2026-12-10 to 2026-12-15."]
+
+
+def test_an_absence_out_of_bounds_asks_airflow_nothing(team):
+    def must_not_ask(run_ids):
+        raise AssertionError(f"asked about {len(run_ids)} runs")
+
+    assert problems(team, runs=must_not_ask, end_date="9999-12-31")[0].startswith("The absence lasts 29")
+
+
+def test_an_absence_at_the_ends_of_the_calendar_is_refused_not_crashed(team):
+    found = problems(team, runs=lambda ids: 0, start_date="0001-01-01", end_date="0001-01-02")
+    assert found == ["A planned absence cannot start in the past (0001-01-01 is before 2026-11-23 in "
+                     "America/Denver); log it as unexpected instead."]
+    assert problems(team, runs=lambda ids: 0, kind="unexpected", start_date="9999-12-30", end_date="9999-12-31") == [
+        "start_date 9999-12-30 is more than two years away: check the year.",
+        "end_date 9999-12-31 is more than two years away: check the year."]
