@@ -221,12 +221,20 @@ def _meeting(ctx: StepContext, google: Any, plan: MeetingPlan, record: dict[str,
         })
 
 
+def to_clients(ctx: StepContext, event: dict[str, Any], external: list[dict[str, Any]], when: str) -> dict[str, Any]:
+    """What a note to a meeting's clients is written from: the meeting, and a greeting by first name."""
+    names = [a.get("displayName", "").split()[0] for a in external if a.get("displayName")]
+    return {**_common(ctx), "meeting": {"summary": event.get("summary") or "our meeting", "when": when},
+            "greeting": " and ".join(names) if 0 < len(names) == len(external) else "there"}
+
+
+def recipients(external: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(a.get("displayName", ""), a["email"]) for a in external]
+
+
 def reschedule_note(ctx: StepContext, plan: MeetingPlan) -> tuple[str, str, str]:
     """The reschedule note to ``plan``'s external guests: subject, plain text and HTML."""
-    external = plan.external
-    names = [a.get("displayName", "").split()[0] for a in external if a.get("displayName")]
-    context = {**_common(ctx), "meeting": {"summary": plan.event.get("summary") or "our meeting", "when": plan.when},
-               "greeting": " and ".join(names) if 0 < len(names) == len(external) else "there"}
+    context = to_clients(ctx, plan.event, plan.external, plan.when)
     subject, text = split_subject(render("reschedule_notification.txt", **context))
     return subject, text, render("reschedule_notification.html", **context)
 
@@ -238,8 +246,7 @@ def _send_reschedule_note(ctx: StepContext, google: Any, plan: MeetingPlan) -> d
     to = [a["email"] for a in external]
     note = {"event_id": event["id"], "event": event.get("summary"), "to": to, "subject": subject,
             "message_id": mid}
-    message = automated_email(ctx.absence.employee, [(a.get("displayName", ""), a["email"]) for a in external],
-                              subject, text, html, mid, ctx.now)
+    message = automated_email(ctx.absence.employee, recipients(external), subject, text, html, mid, ctx.now)
     gmail_id, sent = send_once(google, message)
     if not sent:
         ctx.log.info("reschedule note %s was sent by an earlier try", mid)

@@ -21,7 +21,7 @@ from typing import Any
 from ooo.messages import local_time, render, split_subject
 from ooo.steps import StepContext
 from ooo.steps.auto_reply import auto_reply_off, is_ours
-from ooo.steps.calendar import MARKER, event_id, message_id
+from ooo.steps.calendar import MARKER, event_id, message_id, recipients, to_clients
 from ooo.steps.mail import automated_email, send_once
 from ooo.steps.notices import HANDOVER_EVENT, NOTICE_EVENT, history_floor, mention, post_once, user_id
 
@@ -91,14 +91,10 @@ def _meeting_stands(ctx: StepContext, google: Any, event: dict[str, Any], extern
                     when: str, cancelled: bool) -> list[str]:
     """Tell the clients who were asked to reschedule that the meeting stands (a reply to that note)."""
     original = message_id(ctx, event["id"])
-    names = [a.get("displayName", "").split()[0] for a in external if a.get("displayName")]
-    context = {"absence": ctx.absence, "return_day": ctx.timeline.return_day, "company": ctx.team.company,
-               "meeting": {"summary": event.get("summary") or "our meeting", "when": when},
-               "greeting": " and ".join(names) if 0 < len(names) == len(external) else "there",
-               "cancelled": cancelled}
+    context = {**to_clients(ctx, event, external, when), "cancelled": cancelled}
     subject, text = split_subject(render("meeting_stands.txt", **context))
-    message = automated_email(ctx.absence.employee, [(a.get("displayName", ""), a["email"]) for a in external],
-                              subject, text, render("meeting_stands.html", **context),
+    message = automated_email(ctx.absence.employee, recipients(external), subject, text,
+                              render("meeting_stands.html", **context),
                               message_id(ctx, f"{event['id']}/stands"), ctx.now,
                               headers={"In-Reply-To": original, "References": original})
     send_once(google, message)
