@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ooo.messages import local_time, long_date, render
 from ooo.steps import StepContext
-from ooo.steps.mail import automated_email, send_once
+from ooo.steps.mail import automated_email
 from ooo.text import html_to_text
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def return_digest(ctx: StepContext) -> dict[str, Any]:
         return {"message_id": message_id, "gmail_id": existing, "sent": False, "already_sent": True}
     digest = collect_digest(ctx)
     subject, text, html = render_digest(digest)
-    gmail_id, _ = send_once(gmail, build_message(ctx, subject, text, html))
+    gmail_id = gmail.send_message(build_message(ctx, subject, text, html))  # looked up above: not sent
     counts = digest.counts()
     ctx.log.info("sent the return digest to %s (Gmail id %s): %s", employee, gmail_id, counts)
     return {"message_id": message_id, "gmail_id": gmail_id, "sent": True, "already_sent": False,

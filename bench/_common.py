@@ -1,0 +1,287 @@
+"""Shared by the benchmarks: the machine, a real stack against a sandbox, the metadata DB, results.
+
+The real-stack benchmarks start what the end-to-end tests start (``ooo.devstack.Stack``: api-server,
+scheduler, dag-processor, triggerer; LocalExecutor on SQLite, the checkout's ``config/airflow.env``)
+in a temporary AIRFLOW_HOME, against an in-process sandbox whose request log is made long enough
+to keep every request of the run.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+REQUEST_LOG = 200_000  # the sandbox keeps 500 by default; a benchmark wants every request
+FILING_RETRIES = [0]  # REST filings answered 500 "database is locked" (or timed out) and retried
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    mem = ""
+    try:
+        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    import airflow
+
+    return {"cpus": os.cpu_count(), "ram": mem, "python": platform.python_version(),
+            "airflow": airflow.__version__, "platform": platform.platform(terse=True),
+            "loadavg_at_start": [round(x, 2) for x in load],
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def print_machine(info: dict[str, Any]) -> None:
+    print(f"machine: {info['cpus']} CPUs, {info['ram']} RAM, Python {info['python']}, Airflow {info['airflow']}, "
+          f"load average at start {info['loadavg_at_start']}, {info['at']}")
+
+
+def save(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"(written to {path.relative_to(ROOT)})")
+    return path
+
+
+def table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> None:
+    cells = [tuple(str(c) for c in header)] + [tuple(str(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for n, r in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def run_key(run_id: str) -> str:
+    """The key a run's side effects carry (``StepContext.key``)."""
+    return hashlib.sha256(run_id.encode()).hexdigest()[:20]
+
+
+# -- the team --------------------------------------------------------------------------------
+def write_team(path: Path, people: int = 0, timezone: str = "Europe/London", **times: str) -> Path:
+    """The sample team working every day, no holidays, plus ``people`` CSMs (``csmNNN@``) in one
+    time zone, paired as each other's buddies, managed by the sample team's first manager."""
+    from ooo.team import SAMPLE_TEAM_FILE
+
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["working_days"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    raw["team"]["holidays"] = []
+    raw["team"]["times"].update(times)
+    manager = next(p["email"] for p in raw["people"] if p["role"] == "manager")
+    domain = raw["team"]["email_domain"]
+    for i in range(people):
+        raw["people"].append({
+            "email": f"csm{i:03d}@{domain}", "name": f"Bench Csm{i:03d}", "role": "csm", "timezone": timezone,
+            "manager": manager, "buddy": f"csm{i ^ 1:03d}@{domain}" if (i ^ 1) < people else manager,
+            "slack_id": f"UB{i:07d}", "justcall_number": f"+1307556{i:04d}", "hubspot_owner_id": str(42000000 + i),
+        })
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def set_times(path: Path, **times: str) -> None:
+    raw = yaml.safe_load(path.read_text())
+    raw["team"]["times"].update(times)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def bench_people(n: int) -> list[str]:
+    from ooo.team import load_team
+
+    domain = load_team().email_domain
+    return [f"csm{i:03d}@{domain}" for i in range(n)]
+
+
+# -- a real stack ----------------------------------------------------------------------------
+@contextmanager
+def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, dag_id: str = "ooo_absence",
+               env: dict[str, str] | None = None, timezone: str = "Europe/London",
+               **times: str) -> Iterator[tuple[Any, Any, Path]]:
+    """(stack, sandbox server, team file): Airflow as the demo runs it, in a temp AIRFLOW_HOME."""
+    from ooo.airflow_api import AirflowApi
+    from ooo.devstack import Stack, free_port
+    from ooo.team import load_team
+    from sandbox import connection_env, start_sandbox
+
+    home = Path(tempfile.mkdtemp(prefix=f"ooo-bench-{name}-"))
+    team_file = write_team(home / "team.yaml", team_file_people, timezone, **times)
+    server = start_sandbox(load_team(team_file))
+    server.sandbox.requests = collections.deque(server.sandbox.requests, maxlen=REQUEST_LOG)
+    stack_env = {
+        **connection_env(server.sandbox.connections()),
+        "OOO_TEAM_FILE": str(team_file),
+        "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
+        # SQLite has one writer: at the default 32 (16 per DAG) concurrent tasks, the scheduler and
+        # the dag-processor died of "database is locked" while 200 absences started (a longer
+        # SQLite busy timeout only turned that into execution-API timeouts). 4 task processes
+        # is what 2 cores run anyway. OOO_BENCH_PARALLELISM changes it.
+        "AIRFLOW__CORE__PARALLELISM": os.environ.get("OOO_BENCH_PARALLELISM", "4"),
+        # [core] max_active_runs_per_dag is 16 and ooo_absence passes max_active_runs=None, which
+        # means that default: the 17th absence in flight would sit queued (not even validated)
+        # until one of the 16 ends. See docs/BENCHMARKS.md; OOO_BENCH_MAX_ACTIVE_RUNS=16 shows it.
+        "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": os.environ.get("OOO_BENCH_MAX_ACTIVE_RUNS", "100000"),
+        **(env or {}),
+    }
+    if dags is not None:
+        stack_env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
+    stack = Stack(home, free_port(), env=stack_env)
+    if dag_id != "ooo_absence":  # Stack.start waits for ooo_absence; wait for the bench's DAG instead
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "passwords.json").write_text(json.dumps({"admin": "bench-" + os.urandom(6).hex()}))
+        api = AirflowApi(stack.url, "admin", stack.password)
+        wait = api.wait_for_dag
+        api.wait_for_dag = lambda timeout=120: wait(dag_id, timeout=timeout)  # type: ignore[method-assign]
+        stack._api = api
+    keep = bool(os.environ.get("OOO_BENCH_KEEP"))
+    try:
+        t0 = time.monotonic()
+        stack.start(timeout=300)
+        print(f"[{name}] stack up in {time.monotonic() - t0:.0f} s (AIRFLOW_HOME {home})", flush=True)
+        yield stack, server, team_file
+    except BaseException:
+        keep = True  # the logs say why
+        print(f"[{name}] failed: logs kept in {stack.logs}", flush=True)
+        raise
+    finally:
+        stack.stop()
+        server.stop()
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def db(stack: Any) -> sqlite3.Connection:
+    conn = sqlite3.connect(stack.home / "airflow.db", timeout=30)
+    return conn
+
+
+def ti_states(stack: Any, dag_id: str = "ooo_absence", run_ids: list[str] | None = None) -> dict[str, int]:
+    with db(stack) as conn:
+        rows = conn.execute("select coalesce(state, 'none'), count(*) from task_instance where dag_id = ? "
+                            "group by state", (dag_id,)).fetchall() if run_ids is None else [
+            r for chunk in _chunks(run_ids) for r in conn.execute(
+                f"select coalesce(state, 'none'), count(*) from task_instance where dag_id = ? and run_id in "
+                f"({','.join('?' * len(chunk))}) group by state", (dag_id, *chunk)).fetchall()]
+    out: dict[str, int] = collections.Counter()
+    for state, count in rows:
+        out[state] += count
+    return dict(out)
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def triggers(stack: Any) -> tuple[int, int]:
+    """(rows in the trigger table, the most triggers any one run's task instances point at)."""
+    with db(stack) as conn:
+        total = conn.execute("select count(*) from trigger").fetchone()[0]
+        most = conn.execute("select coalesce(max(c), 0) from (select run_id, count(distinct trigger_id) c "
+                            "from task_instance where trigger_id is not null group by run_id)").fetchone()[0]
+    return total, most
+
+
+def run_states(stack: Any, dag_id: str = "ooo_absence") -> dict[str, int]:
+    with db(stack) as conn:
+        return dict(conn.execute("select state, count(*) from dag_run where dag_id = ? group by state",
+                                 (dag_id,)).fetchall())
+
+
+def config(stack: Any, *keys: str) -> dict[str, str]:
+    """Effective Airflow settings, as the stack's processes see them."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    out = {}
+    for key in keys:
+        section, option = key.split(".")
+        r = subprocess.run([airflow, "config", "get-value", section, option], env=stack.env(),
+                           capture_output=True, text=True)
+        out[key] = r.stdout.strip() or r.stderr.strip().splitlines()[-1:]
+    return out
+
+
+def file_all(api: Any, absences: list[tuple[dict[str, Any], str | None]], workers: int = 1) -> list[str]:
+    """File the absences through the REST API, one after another (SQLite has one writer)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ooo.absence import run_id_for
+
+    def one(item: tuple[dict[str, Any], str | None]) -> str:
+        params, logical = item
+        run_id = run_id_for(params["employee"], params["start_date"], params["end_date"])
+        trigger(api, "ooo_absence", run_id, {"reachable": False, "note": "", **params}, logical)
+        return run_id
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, absences))
+
+
+def stack_pss_mb(stack: Any) -> int:
+    """Memory of every process in the stack's process groups (MB, proportional set size: pages
+    shared between forked workers counted once)."""
+    import psutil
+
+    groups = {proc.pid for proc in stack.procs.values()}
+    total = 0
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if os.getpgid(p.pid) in groups:
+                total += p.memory_full_info().pss
+        except (psutil.Error, ProcessLookupError, OSError):
+            pass
+    return round(total / 1024 / 1024)
+
+
+def trigger(api: Any, dag_id: str, run_id: str, conf: dict[str, Any], logical: str | None = None) -> None:
+    """Trigger a run; SQLite answers "database is locked" (500) or stalls past the client's
+    timeout when busy: retry (a retry that finds the run filed means the first try went through)."""
+    import requests
+
+    from ooo.airflow_api import AirflowApiError
+
+    for attempt in range(20):
+        try:
+            api.trigger(dag_id, run_id, conf, logical)
+            return
+        except AirflowApiError as exc:
+            if "exists already" in str(exc) and attempt:
+                return
+            if " 500 " not in str(exc) or attempt == 19:
+                raise
+        except requests.RequestException:
+            if attempt == 19:
+                raise
+        FILING_RETRIES[0] += 1
+        time.sleep(0.5 + attempt * 0.5)
