@@ -159,7 +159,7 @@ def phase_on_time(stack: Any, server: Any, team_file: Path, people: list[str], m
                                   "and state='deferred'").fetchone()[0]
     held_at_moment = {"deferred_task_instances": held_total, "triggers": triggers(stack)[0]}
     print(f"   {waiting_at_moment}/{m} waiting before the moment; absences held: {held_total}")
-    wait_until("team notices posted", lambda: (
+    wait_until("team notices posted", lambda: alive(stack) or (
         f"{count(stack, run_ids, 'team_notice', ('success', 'failed'))}/{m} done",
         count(stack, run_ids, "team_notice", ("success", "failed")) == m), timeout=900)
     planned = {}
@@ -207,6 +207,7 @@ def phase_finish(stack: Any, people: list[str], k: int) -> dict[str, Any]:
     run_ids = file_all(stack.api, absences)
 
     def finished() -> tuple[str, bool]:
+        alive(stack)
         with __import__("_common").db(stack) as conn:
             rows = dict(conn.execute(
                 f"select state, count(*) from dag_run where run_id in ({','.join('?' * len(run_ids))}) group by state",
