@@ -44,7 +44,9 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["ooo"],
-    max_active_runs=None,
+    # Every absence in flight is an active run, for weeks: Airflow's default cap (16) would hold
+    # the 17th absence filed in the queue, not even validated, until another one ended.
+    max_active_runs=10_000,
     default_args={
         "owner": "client-services",
         # retries and their first delay: [core] default_task_retries / default_task_retry_delay

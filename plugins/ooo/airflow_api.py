@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
 from ooo.absence import run_id_for
 
 DAG_ID = "ooo_absence"
@@ -34,8 +32,17 @@ class AirflowApi:
     username: str
     password: str
     timeout: float = 30.0
-    _session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _http: Any = field(default=None, repr=False)
     _token: str | None = field(default=None, repr=False)
+
+    @property
+    def _session(self) -> Any:
+        """The HTTP session, made when first used: the DAG files import this module, not requests."""
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        return self._http
 
     @classmethod
     def from_connection(cls, conn_id: str = CONNECTION) -> AirflowApi:
@@ -73,7 +80,7 @@ class AirflowApi:
             try:
                 self.call("GET", f"dags/{dag_id}")
                 return
-            except (AirflowApiError, requests.ConnectionError):
+            except (AirflowApiError, OSError):  # requests' ConnectionError is an OSError
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
