@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from ooo.airflow_api import AirflowApi
+from ooo.embedded_db import CONNECT_ARGS_PATH, sqlite_path, use_write_ahead_log
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -78,7 +79,13 @@ class Stack:
             env["AIRFLOW_CONN_OOO_AIRFLOW"] = json.dumps({"conn_type": "http", "host": self.url,
                                                           "login": "admin", "password": self.password})
         env.update(self.extra_env)
+        if sqlite_path(self.database_url(env)):  # the embedded default: see ooo.embedded_db
+            env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", CONNECT_ARGS_PATH)
         return env
+
+    def database_url(self, env: dict[str, str] | None = None) -> str:
+        env = self.env() if env is None else env
+        return env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or f"sqlite:///{self.home / 'airflow.db'}"
 
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
@@ -97,6 +104,8 @@ class Stack:
         with open(self.logs / "migrate.log", "wb") as log:
             subprocess.run([airflow, "db", "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                            check=True)
+        if db := sqlite_path(self.database_url()):
+            use_write_ahead_log(db)
         for component in COMPONENTS:
             args = [airflow, component] + (["--port", str(self.port)] if component == "api-server" else [])
             self._spawn(component, args)
