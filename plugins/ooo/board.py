@@ -1,0 +1,151 @@
+"""The coverage board: who is out today and in the next 30 days, who covers them, and how far along.
+
+One row per absence run whose days touch the window, from the run's plan (the ``validate``
+task's XCom, so a shortened absence shows its new end), its approval answer and its task
+states. The state is judged on today's date in the employee's own time zone:
+
+* ``awaiting approval``: a planned absence its manager has not answered yet;
+* ``approved``: approved (or needing no approval), the team not told yet;
+* ``announced``: the team notice is out, the first day not yet here;
+* ``out``: today is one of the days out;
+* ``back``: the last day out is over (the return steps run on the first working day back);
+* ``stopped``: the run was stopped (cancelled) or failed: see the run.
+
+Absences that were rejected, not approved or filed as a dry run are not on the board: nobody is
+out. :func:`board_rows` is pure; :func:`read_runs` reads the runs through Airflow's ORM, as the
+API server's own routes do (the board is served inside the API server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from ooo.absence import Absence, absence_from_dict
+from ooo.airflow_api import DAG_ID
+from ooo.steps import PLAN_KEY, PLAN_TASK
+from ooo.timeline import timeline_from_dict
+
+#: Days after today the board looks ahead.
+WINDOW_DAYS = 30
+#: A finished run older than this cannot concern today: its absence was over when it ended.
+FINISHED_WITHIN = dt.timedelta(days=WINDOW_DAYS + 2)
+APPROVAL_TASK, NOTICE_TASK = "approval", "team_notice"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the board needs of one absence run."""
+
+    run_id: str
+    state: str  # the run's state: queued, running, success, failed
+    plan: Mapping[str, Any] | None  # the validate task's plan XCom; None if never planned
+    answer: Mapping[str, Any] | None = None  # the approval task's XCom (the manager's answer)
+    tasks: Mapping[str, str | None] = field(default_factory=dict)  # unmapped task id -> state
+
+
+@dataclass(frozen=True)
+class Row:
+    absence: Absence
+    return_day: dt.date
+    today: dt.date  # in the employee's zone
+    state: str
+    run_id: str
+    run_url: str
+
+    @property
+    def out_today(self) -> bool:
+        return self.absence.start <= self.today <= self.absence.end
+
+
+def run_url(run_id: str, base: str = "") -> str:
+    """The run's page in the Airflow UI (its grid of steps)."""
+    return f"{base.rstrip('/')}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
+
+
+def absence_state(facts: RunFacts, absence: Absence, today: dt.date) -> str | None:
+    """The absence's state on ``today`` (employee's zone); None when nobody is out (not approved)."""
+    answer = facts.answer or {}
+    approved = (absence.is_unexpected or absence.approved_by is not None
+                or answer.get("chosen_options") == ["Approve"])
+    if answer and not approved:
+        return None
+    if facts.state == "failed":
+        return "stopped"
+    if not approved:
+        # The approval task has ended without an answer the board can read: it was not given.
+        if facts.tasks.get(APPROVAL_TASK) in ("success", "skipped", "failed") or facts.state == "success":
+            return None
+        return "awaiting approval"
+    if today > absence.end:
+        return "back"
+    if today >= absence.start:
+        return "out"
+    return "announced" if facts.tasks.get(NOTICE_TASK) == "success" else "approved"
+
+
+def board_rows(runs: Iterable[RunFacts], now: dt.datetime, base_url: str = "",
+               days: int = WINDOW_DAYS) -> list[Row]:
+    """The board on ``now`` (aware): absences out on some day of today..today+``days``, or not back yet.
+
+    "Today" is each employee's own date; rows come by first day out, then name.
+    """
+    rows = []
+    for facts in runs:
+        plan = facts.plan
+        if not plan or plan.get("dry_run"):
+            continue
+        absence = absence_from_dict(plan["absence"])
+        timeline = timeline_from_dict(plan["timeline"])
+        today = now.astimezone(ZoneInfo(timeline.timezone)).date()
+        if absence.start > today + dt.timedelta(days=days) or timeline.return_day < today:
+            continue
+        state = absence_state(facts, absence, today)
+        if state is None:
+            continue
+        rows.append(Row(absence, timeline.return_day, today, state, facts.run_id, run_url(facts.run_id, base_url)))
+    return sorted(rows, key=lambda r: (r.absence.start, r.absence.employee.name, r.run_id))
+
+
+def read_runs(session: Any, now: dt.datetime) -> list[RunFacts]:
+    """The absence runs that can be on the board today, read through Airflow's ORM in ``session``.
+
+    Runs in flight, and runs finished in the last :data:`FINISHED_WITHIN`; with, for each, its
+    plan, its approval answer and its unmapped task states (three queries in all).
+    """
+    from airflow.models import DagRun, TaskInstance
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import or_, select
+
+    runs = session.execute(
+        select(DagRun.run_id, DagRun.state).where(
+            DagRun.dag_id == DAG_ID,
+            or_(DagRun.state.in_(("queued", "running")), DagRun.end_date >= now - FINISHED_WITHIN),
+        )
+    ).all()
+    run_ids = [r.run_id for r in runs]
+    if not run_ids:
+        return []
+    xcoms: dict[tuple[str, str], Any] = {}
+    for row in session.execute(
+        select(XComModel).where(
+            XComModel.dag_id == DAG_ID, XComModel.run_id.in_(run_ids), XComModel.map_index == -1,
+            or_((XComModel.task_id == PLAN_TASK) & (XComModel.key == PLAN_KEY),
+                (XComModel.task_id == APPROVAL_TASK) & (XComModel.key == "return_value")),
+        )
+    ).scalars():
+        xcoms[(row.run_id, row.task_id)] = XComModel.deserialize_value(row)
+    tasks: dict[str, dict[str, str | None]] = {}
+    for run_id, task_id, state in session.execute(
+        select(TaskInstance.run_id, TaskInstance.task_id, TaskInstance.state).where(
+            TaskInstance.dag_id == DAG_ID, TaskInstance.run_id.in_(run_ids), TaskInstance.map_index == -1,
+            TaskInstance.task_id.in_((APPROVAL_TASK, NOTICE_TASK)),
+        )
+    ).all():
+        tasks.setdefault(run_id, {})[task_id] = str(state) if state is not None else None
+    return [RunFacts(r.run_id, str(r.state), xcoms.get((r.run_id, PLAN_TASK)),
+                     xcoms.get((r.run_id, APPROVAL_TASK)), tasks.get(r.run_id, {})) for r in runs]
