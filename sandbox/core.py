@@ -3,8 +3,9 @@
 Each API (``sandbox/apis/*.py``) is an :class:`Api` subclass that speaks its service's real wire
 format under ``/<name>/...`` (``/slack/api/chat.postMessage``, ``/google/calendar/v3/...``).
 The frame adds what every API shares: seeding from the team roster, fault injection (429s with
-Retry-After, 5xx, latency), a request log, a JSON view of the state for tests and an HTML page
-for people.
+Retry-After, 5xx, timeouts, dropped connections, latency; some strike after the request was
+applied, so only the answer is lost), a request log, a JSON view of the state for tests and an
+HTML page for people.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,8 @@ class Response:
     status: int = 200
     body: Any = None  # dict/list -> JSON, str -> text, bytes as is, None -> empty
     headers: dict[str, str] = field(default_factory=dict)
+    hold_s: float = 0.0  # wait this long before answering (a timeout fault)
+    drop: bool = False  # close the connection without answering
 
     def encode(self) -> tuple[bytes, str]:
         if self.body is None:
@@ -78,9 +81,15 @@ class ApiError(Exception):
         self.details = details
 
 
+#: Fault kinds a ``rate`` draws from. ``*_after`` ones strike once the API has applied the request
+#: (the effect is done, the answer is lost): what makes a blind retry double a post.
+FAULT_KINDS = ("429", "5xx", "timeout", "drop", "5xx_after", "timeout_after", "drop_after")
+
+
 @dataclass
 class Faults:
-    """Per-API fault injection, set by tests (``Sandbox.faults``) or ``POST /_sandbox/faults/<api>``."""
+    """Per-API fault injection, set by tests (``Sandbox.faults``), ``POST /_sandbox/faults/<api>``
+    (``/_sandbox/faults`` for every API at once) or ``python -m sandbox --faults``."""
 
     rate_limit_next: int = 0  # answer the next N requests with 429 + Retry-After
     retry_after: int = 1
@@ -88,6 +97,14 @@ class Faults:
     fail_status: int = 503
     error_rate: float = 0.0  # chance of ``fail_status`` on any request
     latency_ms: int = 0
+    rate: float = 0.0  # chance that a request meets one of ``kinds`` (drawn evenly)
+    kinds: list[str] = field(default_factory=lambda: list(FAULT_KINDS))
+    hold_s: float = 5.0  # how long a timeout holds the answer: set it above the clients' timeout
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown or not 0 <= self.rate <= 1:
+            raise ValueError(f"fault kinds are {FAULT_KINDS} (not {sorted(unknown)}), rate 0..1")
 
 
 class Api:
@@ -134,8 +151,28 @@ class Sandbox:
         for cls in api_classes:
             self.apis[cls.name] = cls(self)
         self.faults: dict[str, Faults] = {name: Faults() for name in self.apis}
+        self.fault_seed = 0
+        self.rng = random.Random(self.fault_seed)  # seeded: a fault run can be replayed
+        self.injected: Counter[tuple[str, str]] = Counter()  # (api, kind) -> faults injected
         self.requests: deque[dict[str, Any]] = deque(maxlen=500)
         self.base_url = ""
+
+    def set_faults(self, faults: Faults, seed: int | None = None) -> None:
+        """The same faults on every API (``seed`` restarts the fault RNG)."""
+        with self.lock:
+            self.faults = {name: dataclasses.replace(faults, kinds=list(faults.kinds)) for name in self.apis}
+            if seed is not None:
+                self.fault_seed = seed
+                self.rng = random.Random(seed)
+
+    def fault_report(self) -> dict[str, Any]:
+        """The faults set on each API and how many of each kind were injected."""
+        with self.lock:
+            injected: dict[str, dict[str, int]] = {}
+            for (api, kind), count in sorted(self.injected.items()):
+                injected.setdefault(api, {})[kind] = count
+            return {"seed": self.fault_seed, "injected": injected,
+                    "faults": {name: dataclasses.asdict(f) for name, f in self.faults.items()}}
 
     def api(self, name: str) -> Any:
         return self.apis[name]
@@ -150,6 +187,7 @@ class Sandbox:
             for name, api in list(self.apis.items()):
                 self.apis[name] = type(api)(self)
             self.faults = {name: Faults() for name in self.apis}
+            self.injected.clear()
             self.requests.clear()
 
     def state(self) -> dict[str, Any]:
@@ -178,7 +216,11 @@ class Sandbox:
         if api is None:
             return Response(404, {"error": f"no API under /{name}"})
         req = Request(method, "/" + (segments[2] if len(segments) > 2 else ""), query, headers, body)
-        response = self._faulted(api) or self._handle(api, req)
+        kind, response = self._faulted(api)
+        if response is None:
+            response = self._handle(api, req)
+            if kind is not None:  # applied, but the client never hears so
+                response = self._fault_response(api, kind.removesuffix("_after"))
         with self.lock:
             self.requests.append(
                 {
@@ -187,6 +229,7 @@ class Sandbox:
                     "method": method,
                     "path": req.path,
                     "status": response.status,
+                    **({"fault": kind} if kind else {}),
                 }
             )
         return response
@@ -201,19 +244,36 @@ class Sandbox:
             log.exception("sandbox %s crashed on %s %s", api.name, req.method, req.path)
             return api.error(500, f"sandbox error: {exc!r}")
 
-    def _faulted(self, api: Api) -> Response | None:
+    def _faulted(self, api: Api) -> tuple[str | None, Response | None]:
+        """The fault this request meets, if any, and the answer instead of handling it (None: handle
+        it, then strike with an ``*_after`` kind)."""
         with self.lock:
             f = self.faults[api.name]
             delay = f.latency_ms
             if f.rate_limit_next > 0:
                 f.rate_limit_next -= 1
-                return api.error(429, "rate limited", retry_after=f.retry_after)
+                return None, api.error(429, "rate limited", retry_after=f.retry_after)
             if f.fail_next > 0 or (f.error_rate and random.random() < f.error_rate):
                 f.fail_next = max(0, f.fail_next - 1)
-                return api.error(f.fail_status, "injected failure")
+                return None, api.error(f.fail_status, "injected failure")
+            kind = self.rng.choice(f.kinds) if f.rate and f.kinds and self.rng.random() < f.rate else None
+            if kind is not None:
+                self.injected[(api.name, kind)] += 1
         if delay:
             time.sleep(delay / 1000)
-        return None
+        if kind is None or kind.endswith("_after"):
+            return kind, None
+        return kind, self._fault_response(api, kind)
+
+    def _fault_response(self, api: Api, kind: str) -> Response:
+        with self.lock:
+            f = self.faults[api.name]
+            status = self.rng.choice((500, 502, 503))
+        if kind == "429":
+            return api.error(429, "rate limited", retry_after=f.retry_after)
+        if kind == "5xx":
+            return api.error(status, "injected failure")
+        return Response(504, hold_s=f.hold_s if kind == "timeout" else 0.0, drop=True)  # 504: the log's word
 
     def _admin(self, method: str, path: str, body: bytes) -> Response:
         parts = path.strip("/").split("/")[1:]
@@ -227,20 +287,34 @@ class Sandbox:
         if method == "GET" and parts == ["requests"]:
             with self.lock:
                 return Response(200, list(self.requests))
-        if method == "POST" and len(parts) == 2 and parts[0] == "faults" and parts[1] in self.faults:
-            fields = {f.name for f in dataclasses.fields(Faults)}
+        if method == "GET" and parts == ["faults"]:
+            return Response(200, self.fault_report())
+        if method == "POST" and parts[:1] == ["faults"] and (len(parts) == 1 or parts[1] in self.faults):
             given = json.loads(body or b"{}")
-            unknown = set(given) - fields
-            if unknown:
-                return Response(400, {"error": f"unknown fault fields {sorted(unknown)}"})
+            seed = given.pop("seed", None)
+            try:
+                faults = parse_faults(given)
+            except ValueError as exc:
+                return Response(400, {"error": str(exc)})
+            if len(parts) == 1:
+                self.set_faults(faults, seed)
+                return Response(200, self.fault_report())
             with self.lock:
-                self.faults[parts[1]] = Faults(**given)
+                self.faults[parts[1]] = faults
             return Response(200, dataclasses.asdict(self.faults[parts[1]]))
         if method == "POST" and parts == ["reset"]:
             self.reset()
             self.seed()
             return Response(200, {"ok": True})
         return Response(404, {"error": f"no admin route {method} {path}"})
+
+
+def parse_faults(given: dict[str, Any]) -> Faults:
+    """:class:`Faults` from JSON (``{"rate": 0.3, "kinds": [...]}``); ValueError names what is wrong."""
+    unknown = set(given) - {f.name for f in dataclasses.fields(Faults)}
+    if unknown:
+        raise ValueError(f"unknown fault fields {sorted(unknown)}")
+    return Faults(**given)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -252,6 +326,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = self.sandbox.dispatch(self.command, self.path, headers, body)
+        if response.hold_s:
+            time.sleep(response.hold_s)
+        if response.drop:  # no answer at all: the client sees the connection closed
+            self.close_connection = True
+            return
         payload, content_type = response.encode()
         self.send_response(response.status)
         if response.status != HTTPStatus.NO_CONTENT:

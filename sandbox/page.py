@@ -28,7 +28,7 @@ def render_page(sandbox: Sandbox) -> str:
         ]
         rows = "".join(
             f"<tr><td>{html.escape(r['at'])}</td><td>{r['api']}</td><td>{r['method']}</td>"
-            f"<td>{html.escape(r['path'])}</td><td>{r['status']}</td></tr>"
+            f"<td>{html.escape(r['path'])}</td><td>{r['status']}{' · fault ' + r['fault'] if r.get('fault') else ''}</td></tr>"
             for r in reversed(sandbox.requests)
         )
     nav = "".join(f'<a href="#{name}">{name}</a>' for name in sandbox.apis)
@@ -39,6 +39,15 @@ def render_page(sandbox: Sandbox) -> str:
         f"<header><b>ooo-pipelines sandbox</b> · {html.escape(sandbox.team.company)} · "
         f"seeded around {sandbox.anchor} · <a href='/_sandbox/state'>state as JSON</a></header>"
         f"<nav>{nav}<a href='#requests'>requests</a></nav>{''.join(sections)}"
-        f"<section id='requests'><h2>Requests</h2><table><tr><th>at</th><th>api</th><th>method</th>"
+        f"<section id='requests'><h2>Requests</h2>{_faults(sandbox)}<table><tr><th>at</th><th>api</th><th>method</th>"
         f"<th>path</th><th>status</th></tr>{rows}</table></section></body></html>"
     )
+
+
+def _faults(sandbox: Sandbox) -> str:
+    """A line on the faults injected so far, when there were any."""
+    injected = sandbox.fault_report()["injected"]
+    if not injected:
+        return ""
+    parts = [f"{api}: " + ", ".join(f"{kind} {n}" for kind, n in kinds.items()) for api, kinds in injected.items()]
+    return f"<p class='muted'>Faults injected: {html.escape('; '.join(parts))}</p>"

@@ -3,7 +3,9 @@
 :class:`JsonHttp` builds one ``requests`` session from the connection through ``HttpHook.get_conn``
 (base URL from ``host``; the secret goes into the header the service wants, never into logs)
 and retries 429s (and 502/503/504) with backoff, honouring ``Retry-After`` (or ``RateLimit-Reset``)
-when the service sends it.
+when the service sends it. A client that only reads (``reads_only``) also retries what may have
+been applied: a 500, a timeout (the connection extra ``timeout``, default 30 s) or a dropped
+connection; a writer gets those as errors, to look before writing again (``ooo.services.once``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from airflow.providers.http.hooks.http import HttpHook
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 502, 503, 504}
+LOST = {500}  # may have been applied: retried only when every call reads
 
 
 def parse_utc(value: str) -> dt.datetime:
@@ -49,6 +52,7 @@ class JsonHttp:
         max_wait: float = 60.0,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        reads_only: bool = False,
     ):
         self.conn_id = conn_id
         self.service = service
@@ -60,24 +64,37 @@ class JsonHttp:
             self.session.headers.pop(name, None)
         self.max_retries = max_retries
         self.max_wait = max_wait
-        self.timeout = timeout
+        self.timeout = float(self.extra.get("timeout") or timeout)
         self.sleep = sleep
+        self.reads_only = reads_only
 
     def url(self, endpoint: str) -> str:
         return self.hook.url_from_endpoint(endpoint)
 
     def request(self, method: str, endpoint: str, params: Mapping[str, Any] | None = None,
                 json: Any = None) -> dict[str, Any]:
+        import requests
+
         url = self.url(endpoint)
+        retryable = RETRYABLE | LOST if self.reads_only else RETRYABLE
         for attempt in range(self.max_retries + 1):
-            response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
+            try:
+                response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not self.reads_only or attempt == self.max_retries:
+                    raise
+                wait = min(0.5 * 2**attempt, self.max_wait)
+                log.warning("%s %s %s got no answer (%s); retrying in %.1fs (attempt %d of %d)", self.service,
+                            method, endpoint, type(exc).__name__, wait, attempt + 1, self.max_retries)
+                self.sleep(wait)
+                continue
             if response.status_code < 400:
                 return response.json() if response.content else {}
             try:
                 body: Any = response.json()
             except ValueError:
                 body = response.text[:500]
-            if response.status_code not in RETRYABLE or attempt == self.max_retries:
+            if response.status_code not in retryable or attempt == self.max_retries:
                 raise HttpApiError(self.service, response.status_code, body, method, endpoint)
             wait = self._wait(response.headers, attempt)
             log.warning("%s %s %s answered %s; retrying in %.1fs (attempt %d of %d)", self.service, method,

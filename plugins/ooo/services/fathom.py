@@ -56,7 +56,8 @@ def _iso(at: dt.datetime) -> str:
 
 class FathomClient:
     def __init__(self, conn_id: str = "ooo_fathom", **http_options: Any):
-        self.http = JsonHttp(conn_id, "Fathom", lambda conn: {"X-Api-Key": conn.password or ""}, **http_options)
+        self.http = JsonHttp(conn_id, "Fathom", lambda conn: {"X-Api-Key": conn.password or ""}, reads_only=True,
+                             **http_options)
 
     @classmethod
     def if_configured(cls, conn_id: str = "ooo_fathom", **http_options: Any) -> FathomClient | None:

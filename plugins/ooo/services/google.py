@@ -10,7 +10,9 @@ what the provider lacks for this job:
   ``http://127.0.0.1:PORT/google/``), so the same code talks to Google or the sandbox: Calendar at
   ``<base>calendar/v3/``, Gmail at ``<base>`` (its paths start ``gmail/v1/``);
 * every call through ``execute(num_retries=<connection num_retries>)`` (429, 5xx and rate-limit
-  403s retried with exponential backoff by googleapiclient), every list paged to the end;
+  403s retried with exponential backoff by googleapiclient), every list paged to the end, each
+  request given up after the connection extra ``timeout`` (seconds, default 60);
+* an email is sent once per call, never resent by a transport (see ``ooo.services.once``);
 * errors a person can act on: refused credentials raise :class:`GoogleCredentialsRefused`, the
   rest :class:`GoogleApiError` with the status and Google's reason.
 
@@ -42,7 +44,15 @@ SCOPES: tuple[str, ...] = (
 
 
 class GoogleError(RuntimeError):
-    """A Google call failed."""
+    """A Google call failed. ``transient``: it may work if tried again (the answer was lost or refused for now)."""
+
+    transient = False
+
+
+class GoogleUnreachable(GoogleError):
+    """No answer from Google (connection dropped or timed out): the request may or may not have been applied."""
+
+    transient = True
 
 
 class GoogleCredentialsRefused(GoogleError):
@@ -54,6 +64,10 @@ class GoogleApiError(GoogleError):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+    @property
+    def transient(self) -> bool:  # type: ignore[override]
+        return self.status in (429, 500, 502, 503, 504)
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -94,6 +108,32 @@ class GoogleWorkspace(GoogleCalendarHook):
             return None
         return str(base).rstrip("/") + "/" + suffix
 
+    @property
+    def timeout(self) -> float:
+        return float(self._get_field("timeout", None) or 60)
+
+    def _authorize(self) -> Any:
+        """The provider's authorised httplib2 transport, with the connection's timeout (never a hang)."""
+        authed = super()._authorize()
+        authed.http.timeout = self.timeout
+        return authed
+
+    def _send_once_http(self) -> Any:
+        """A transport that sends a request once: httplib2 resends a request whose connection closed
+        before the answer, which would send an email twice."""
+        import httplib2
+        from google.auth.transport.requests import AuthorizedSession
+
+        session, timeout = AuthorizedSession(self.get_credentials()), self.timeout
+
+        class Once:
+            def request(self, uri: str, method: str = "GET", body: Any = None, headers: Any = None,
+                        **_: Any) -> tuple[Any, bytes]:
+                answer = session.request(method, uri, data=body, headers=headers, timeout=timeout)
+                return httplib2.Response({"status": answer.status_code, **answer.headers}), answer.content
+
+        return Once()
+
     def get_conn(self) -> Any:
         """The Calendar v3 client (the bundled discovery document; no network for it)."""
         if not self._conn:
@@ -109,11 +149,16 @@ class GoogleWorkspace(GoogleCalendarHook):
                                 static_discovery=True, client_options=self.get_client_options(self._endpoint("")))
         return self._gmail
 
-    def _run(self, request: Any, what: str) -> Any:
+    def _run(self, request: Any, what: str, once: bool = False) -> Any:
+        """Execute ``request``; ``once``: no retry and no resend at all (a write with no key)."""
+        import requests
+
         try:
+            if once:
+                return request.execute(http=self._send_once_http(), num_retries=0)
             return request.execute(num_retries=self.num_retries)
-        except TransportError as exc:
-            raise GoogleError(f"Google unreachable while trying to {what}: {exc}") from exc
+        except (TransportError, requests.RequestException, TimeoutError, ConnectionError) as exc:
+            raise GoogleUnreachable(f"Google unreachable while trying to {what}: {exc}") from exc
         except GoogleAuthError as exc:  # the token endpoint said no (RefreshError), or no usable key
             raise GoogleCredentialsRefused(
                 f"The Google credentials for {self.conn_id} were refused when acting as {self.subject} "
@@ -224,10 +269,11 @@ class GoogleWorkspace(GoogleCalendarHook):
                          "update the vacation responder")
 
     def send_message(self, message: EmailMessage) -> str:
-        """Send ``message`` from the employee's mailbox; the Gmail message id."""
+        """Send ``message`` from the employee's mailbox; the Gmail message id. Tried once: a lost
+        answer raises a ``transient`` error, and the caller looks the message up (``send_once``)."""
         raw = base64.urlsafe_b64encode(message.as_bytes()).decode()
         sent = self._run(self.gmail().users().messages().send(userId="me", body={"raw": raw}),
-                         f"send {message.get('Subject', 'an email')!r}")
+                         f"send {message.get('Subject', 'an email')!r}", once=True)
         return sent["id"]
 
     def find_message(self, message_id: str) -> str | None:

@@ -78,7 +78,7 @@ class HubSpotClient:
     def __init__(self, conn_id: str = "ooo_hubspot", **http_options: Any):
         self.http = JsonHttp(
             conn_id, "HubSpot", lambda conn: {"Authorization": f"Bearer {conn.password}"},
-            not_headers=("portal_id", "app_url"), **http_options,
+            not_headers=("portal_id", "app_url"), reads_only=True, **http_options,  # searches are POSTs that read
         )
         self.portal_id = str(self.http.extra.get("portal_id") or "") or None
         self.app_url = str(self.http.extra.get("app_url") or "https://app.hubspot.com").rstrip("/")

@@ -80,7 +80,7 @@ class JustCallClient:
 
     def __init__(self, conn_id: str = "ooo_justcall", **http_options: Any):
         self.conn_id = conn_id
-        self.http = JsonHttp(conn_id, "JustCall", _auth, **http_options)
+        self.http = JsonHttp(conn_id, "JustCall", _auth, reads_only=True, **http_options)
         self.http.session.auth = None  # the raw key:secret header, not HTTP Basic from login/password
 
     def texts(self, justcall_number: str, since: dt.datetime, until: dt.datetime,

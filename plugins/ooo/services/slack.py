@@ -6,8 +6,11 @@ only to point at the sandbox. Scopes: ``chat:write`` (post), ``channels:history`
 ids), ``im:write`` (open DMs), ``users:read`` + ``users:read.email`` (look people up by email).
 
 Throttling: 429s are retried by slack_sdk's ``RateLimitErrorRetryHandler`` (it sleeps
-``Retry-After``). Every other failure becomes a :class:`SlackError` whose message says what a
-person should do (invite the bot, fix the channel name, replace the token).
+``Retry-After``); dropped connections, timeouts (the connection extra ``timeout``, default 30 s)
+and 5xx are retried for every call except ``chat.postMessage``, whose lost answer may hide a
+post made (the step looks for it before posting again: ``ooo.services.once``). Every other
+failure becomes a :class:`SlackError` whose message says what a person should do (invite the bot,
+fix the channel name, replace the token).
 
 Idempotency: Slack has no idempotency key, so a post carries ``metadata``
 (``{event_type, event_payload: {key: …}}``) and :meth:`SlackClient.find_message_with_metadata`
@@ -18,19 +21,48 @@ from __future__ import annotations
 
 import logging
 import re
+from http.client import RemoteDisconnected
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
+from urllib.error import URLError
 
 from airflow.providers.slack.hooks.slack import SlackHook
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 log = logging.getLogger(__name__)
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+#: Codes that may pass if tried again; "unreachable" = no answer (the request may have been applied).
+TRANSIENT = {"unreachable", "ratelimited", "fatal_error", "internal_error", "service_unavailable",
+             "request_timeout", "http_500", "http_502", "http_503", "http_504"}
+UNSAFE_TO_RESEND = ("chat.postMessage",)
+
+
+class _UnlessPost:
+    """A slack_sdk retry handler's rule, except for calls whose lost answer may hide a post."""
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        if request.url.rstrip("/").endswith(UNSAFE_TO_RESEND):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)  # type: ignore[misc]
+
+
+class _ConnectionErrors(_UnlessPost, ConnectionErrorRetryHandler):
+    def __init__(self, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count,
+                         error_types=[URLError, ConnectionError, TimeoutError, RemoteDisconnected])
+
+
+class _ServerErrors(_UnlessPost, ServerErrorRetryHandler):
+    pass
 
 
 class SlackError(RuntimeError):
@@ -39,6 +71,10 @@ class SlackError(RuntimeError):
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.code = code
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT
 
 
 class SlackClient:
@@ -49,7 +85,7 @@ class SlackClient:
         self.page_size = page_size
         self.hook = SlackHook(
             slack_conn_id=conn_id,
-            retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+            retry_handlers=[_ConnectionErrors(max_retry_count=3), _ServerErrors(max_retry_count=3),
                             RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
         )
         self._channel_ids: dict[str, str] = {}
@@ -135,6 +171,8 @@ class SlackClient:
     def _call(self, method: str, subject: str, fn: Any) -> Any:
         try:
             return fn()
+        except OSError as exc:  # dropped, timed out, refused (URLError is one too)
+            raise SlackError(f"Slack did not answer {method} for {subject}: {exc}", "unreachable") from exc
         except SlackApiError as exc:
             response = exc.response
             code = (response.data or {}).get("error") if isinstance(response.data, dict) else None
@@ -163,4 +201,6 @@ def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | N
                 f"person's slack_id there. [{method}: {code}]")
     if code == "ratelimited":
         return f"Slack kept rate limiting {method} after several retries: clear the task to retry later."
+    if code in TRANSIENT:
+        return f"Slack {method} for {subject} failed for now ({code}): the task's retry tries again."
     return f"Slack {method} for {subject} failed: {code}."

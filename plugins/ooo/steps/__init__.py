@@ -58,6 +58,11 @@ class StepContext:
     @property
     def key(self) -> str:
         """A short deterministic key for this run's side effects (ids, metadata, Message-IDs)."""
-        import hashlib
+        return run_key(self.run_id)
 
-        return hashlib.sha256(self.run_id.encode()).hexdigest()[:20]
+
+def run_key(run_id: str) -> str:
+    """The key a run's side effects carry: a retry, a cancel or a check finds them by it."""
+    import hashlib
+
+    return hashlib.sha256(run_id.encode()).hexdigest()[:20]

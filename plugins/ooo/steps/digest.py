@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from ooo.messages import local_time, long_date, render
+from ooo.services.once import write_once
 from ooo.steps import StepContext
 from ooo.steps.mail import automated_email
 from ooo.text import html_to_text
@@ -326,7 +327,9 @@ def return_digest(ctx: StepContext) -> dict[str, Any]:
         return {"message_id": message_id, "gmail_id": existing, "sent": False, "already_sent": True}
     digest = collect_digest(ctx)
     subject, text, html = render_digest(digest)
-    gmail_id = gmail.send_message(build_message(ctx, subject, text, html))  # looked up above: not sent
+    message = build_message(ctx, subject, text, html)
+    gmail_id, _ = write_once(lambda: gmail.find_message(message_id), lambda: gmail.send_message(message),
+                             f"return digest {message_id}", known=None)  # looked up above: not sent
     counts = digest.counts()
     ctx.log.info("sent the return digest to %s (Gmail id %s): %s", employee, gmail_id, counts)
     return {"message_id": message_id, "gmail_id": gmail_id, "sent": True, "already_sent": False,

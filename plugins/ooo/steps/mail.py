@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, format_datetime
 from typing import Any
 
+from ooo.services.once import write_once
 from ooo.team import Person
 
 
@@ -33,8 +34,8 @@ def automated_email(sender: Person, to: Sequence[tuple[str, str]], subject: str,
 
 
 def send_once(google: Any, message: EmailMessage) -> tuple[str, bool]:
-    """Send ``message`` unless one with its Message-ID was sent already: (Gmail id, sent now)."""
-    existing = google.find_message(message["Message-ID"])
-    if existing:
-        return existing, False
-    return google.send_message(message), True
+    """Send ``message`` unless one with its Message-ID was sent already: (Gmail id, sent now).
+
+    The lookup comes before every try, so a send whose answer was lost is found, not resent."""
+    mid = message["Message-ID"]
+    return write_once(lambda: google.find_message(mid), lambda: google.send_message(message), f"email {mid}")

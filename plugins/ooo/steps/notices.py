@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from ooo.messages import Mrkdwn, local_time, render, slack_escape
+from ooo.services.once import write_once
 from ooo.steps import StepContext
 from ooo.team import Person
 
@@ -102,14 +103,19 @@ def post_once(ctx: StepContext, channel: str, event_type: str, text: str, what: 
     """Post ``text`` to ``channel`` unless this run already did (found by metadata); the record."""
     slack = ctx.services.slack
     key = key or ctx.key
-    found = slack.find_message_with_metadata(channel, event_type, key, oldest=history_floor(ctx))
-    if found is not None:
-        ctx.log.info("%s already posted (ts %s): not posting again", what, found["ts"])
-        return {"channel": channel, "ts": found["ts"], "posted": False}
     metadata = {"event_type": event_type, "event_payload": {"key": key, **(payload or {})}}
-    ts = slack.post_message(channel, text, metadata=metadata, thread_ts=thread_ts)
-    ctx.log.info("%s posted (channel %s, ts %s)", what, channel, ts)
-    return {"channel": channel, "ts": ts, "posted": True}
+
+    def find() -> str | None:  # looked up before every try: a post whose answer was lost is found
+        found = slack.find_message_with_metadata(channel, event_type, key, oldest=history_floor(ctx))
+        return found["ts"] if found is not None else None
+
+    ts, posted = write_once(find, lambda: slack.post_message(channel, text, metadata=metadata, thread_ts=thread_ts),
+                            what)
+    if posted:
+        ctx.log.info("%s posted (channel %s, ts %s)", what, channel, ts)
+    else:
+        ctx.log.info("%s already posted (ts %s): not posting again", what, ts)
+    return {"channel": channel, "ts": ts, "posted": posted}
 
 
 def history_floor(ctx: StepContext) -> float:

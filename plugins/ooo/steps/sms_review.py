@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ooo.messages import local_time, render
+from ooo.services.once import write_once
 from ooo.steps import StepContext
 from ooo.steps.notices import history_floor, mention
 
@@ -84,24 +85,30 @@ def _raise(ctx: StepContext, unanswered: list[tuple[Any, dict[str, Any]]]) -> li
     review = ctx.review
     assert review is not None
     channel = slack.channel_id(ctx.team.channels["support"])
-    posted = {}
-    for message in slack.messages_with_metadata(channel, ALERT_EVENT, oldest=history_floor(ctx)):
-        payload = message["metadata"].get("event_payload") or {}
-        if payload.get("key") == ctx.key:
-            posted.setdefault(str(payload.get("text_id")), message["ts"])
+
+    def already_posted() -> dict[str, str]:
+        posted: dict[str, str] = {}
+        for message in slack.messages_with_metadata(channel, ALERT_EVENT, oldest=history_floor(ctx)):
+            payload = message["metadata"].get("event_payload") or {}
+            if payload.get("key") == ctx.key:
+                posted.setdefault(str(payload.get("text_id")), message["ts"])
+        return posted
+
+    posted = already_posted()
     buddy = mention(ctx, ctx.absence.buddy)
     raised = []
     for text, entry in unanswered:
-        ts = posted.get(str(text.id))
-        if ts is None:
-            message = render(
-                "sms_alert.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
-                justcall_number=text.justcall_number, contact_name=text.contact_name,
-                contact_number=text.contact_number, when=local_time(text.at, ctx.absence.employee.timezone),
-                excerpt=entry["excerpt"], buddy=buddy, label=review.label)
-            ts = slack.post_message(channel, message, metadata={
-                "event_type": ALERT_EVENT,
-                "event_payload": {"key": ctx.key, "text_id": str(text.id), "review": review.day.isoformat()}})
+        message = render(
+            "sms_alert.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
+            justcall_number=text.justcall_number, contact_name=text.contact_name,
+            contact_number=text.contact_number, when=local_time(text.at, ctx.absence.employee.timezone),
+            excerpt=entry["excerpt"], buddy=buddy, label=review.label)
+        metadata = {"event_type": ALERT_EVENT,
+                    "event_payload": {"key": ctx.key, "text_id": str(text.id), "review": review.day.isoformat()}}
+        ts, made = write_once(lambda tid=str(text.id): already_posted().get(tid),
+                              lambda m=message, md=metadata: slack.post_message(channel, m, metadata=md),
+                              f"alert for text {text.id}", known=posted.get(str(text.id)))
+        if made:
             ctx.log.info("raised text %s from %s to support (ts %s)", text.id, text.contact_number, ts)
         else:
             ctx.log.info("text %s was already raised to support (ts %s)", text.id, ts)
