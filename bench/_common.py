@@ -129,7 +129,7 @@ def bench_people(n: int) -> list[str]:
 @contextmanager
 def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, dag_id: str = "ooo_absence",
                env: dict[str, str] | None = None, timezone: str = "Europe/London",
-               **times: str) -> Iterator[tuple[Any, Any, Path]]:
+               client_timeout: int | None = None, **times: str) -> Iterator[tuple[Any, Any, Path]]:
     """(stack, sandbox server, team file): Airflow as the demo runs it, in a temp AIRFLOW_HOME."""
     from ooo.airflow_api import AirflowApi
     from ooo.devstack import Stack, free_port
@@ -141,7 +141,7 @@ def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, 
     server = start_sandbox(load_team(team_file))
     server.sandbox.requests = collections.deque(server.sandbox.requests, maxlen=REQUEST_LOG)
     stack_env = {
-        **connection_env(server.sandbox.connections()),
+        **connection_env(server.sandbox.connections(timeout=client_timeout)),
         "OOO_TEAM_FILE": str(team_file),
         "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
         # SQLite has one writer: at the default 32 (16 per DAG) concurrent tasks, the scheduler and

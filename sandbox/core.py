@@ -194,11 +194,14 @@ class Sandbox:
         with self.lock:
             return {name: api.state() for name, api in self.apis.items()}
 
-    def connections(self) -> dict[str, dict[str, Any]]:
-        """Airflow connection id -> connection JSON, for every API that has one."""
+    def connections(self, timeout: int | None = None) -> dict[str, dict[str, Any]]:
+        """Airflow connection id -> connection JSON, for every API that has one; ``timeout``: each
+        client's (the connection extra ``timeout``), set below ``Faults.hold_s`` for fault runs."""
         conns: dict[str, dict[str, Any]] = {}
         for api in self.apis.values():
             conns.update(api.connection(self.base_url))
+        if timeout is not None:
+            conns = {cid: {**c, "extra": {**c.get("extra", {}), "timeout": timeout}} for cid, c in conns.items()}
         return conns
 
     def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
