@@ -2,9 +2,12 @@
 # The whole test suite, on a fresh machine or a set-up one: setup, a migrated test database in
 # .airflow/test, then pytest (unit, integration against the sandbox, DAG integrity, end to end).
 # Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -q`.
+# The real-scheduler module runs on SQLite and on a throwaway PostgreSQL (the production database);
+# every real-stack module on PostgreSQL: `scripts/test.sh -m scheduler --metadata-db=postgres`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
+scripts/setup-system.sh  # PostgreSQL and Chromium, when missing
 export AIRFLOW_HOME=$PWD/.airflow/test
 export AIRFLOW__CORE__DEFAULT_TASK_RETRIES=0  # a failing step fails its test at once
 source scripts/airflow-env.sh

@@ -17,6 +17,17 @@ from ooo.timeline import plan_timeline
 from sandbox import SandboxServer, connection_env, start_sandbox
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--metadata-db", choices=("sqlite", "postgres"), default=None,
+                     help="Airflow's metadata DB for every real-stack e2e module (default: SQLite, and "
+                          "PostgreSQL too where a module is marked metadata_dbs('sqlite', 'postgres'))")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "metadata_dbs(*backends): the metadata DBs a real-stack module runs on "
+                                       "by default; --metadata-db picks one for all")
+
+
 @pytest.fixture(scope="session")
 def team() -> Team:
     return load_team()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from ooo.airflow_api import AirflowApi
-from ooo.embedded_db import CONNECT_ARGS_PATH, sqlite_path, use_write_ahead_log
+from ooo.embedded_db import CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path, use_write_ahead_log
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -86,6 +86,19 @@ class Stack:
     def database_url(self, env: dict[str, str] | None = None) -> str:
         env = self.env() if env is None else env
         return env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or f"sqlite:///{self.home / 'airflow.db'}"
+
+    def query(self, sql: str, **params: object) -> list[tuple]:
+        """Rows from the metadata DB, SQLite or PostgreSQL alike (tests and benchmarks read tables)."""
+        import sqlalchemy as sa
+        from sqlalchemy.pool import NullPool
+
+        url = self.database_url()
+        engine = sa.create_engine(url, poolclass=NullPool, connect_args=CONNECT_ARGS if sqlite_path(url) else {})
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+        finally:
+            engine.dispose()
 
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
@@ -191,6 +204,8 @@ def demo(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=Path(os.environ.get("AIRFLOW_HOME") or ROOT / ".airflow" / "demo"))
     parser.add_argument("--keep", action="store_true",
                         help="keep the previous demo's runs (default: start from a fresh database)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="Airflow's metadata in a throwaway PostgreSQL (production's database), not SQLite")
     args = parser.parse_args(argv)
     for port in (args.airflow_port, args.sandbox_port):
         if port_in_use(port):
@@ -202,7 +217,14 @@ def demo(argv: list[str] | None = None) -> int:
         (args.home / "airflow.db").unlink(missing_ok=True)
     sandbox = start_sandbox(port=args.sandbox_port)
     stack = Stack(args.home, args.airflow_port, env=connection_env(sandbox.sandbox.connections()))
+    postgres = None
     try:
+        if args.postgres:
+            from ooo.devstack_postgres import Postgres
+
+            postgres = Postgres().start()
+            stack.extra_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.database()
+            print(f"demo: Airflow's metadata in PostgreSQL on 127.0.0.1:{postgres.port} (gone at the end)")
         print(f"demo: sandbox on {sandbox.url}; starting Airflow in {args.home} (logs in {stack.logs})")
         stack.start()
         for params, logical_date in sample_absences(dt.date.today()):
@@ -219,6 +241,8 @@ def demo(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
         sandbox.stop()
+        if postgres:
+            postgres.stop()
         print("demo: stopped")
     return 0
 

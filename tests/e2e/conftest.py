@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,39 @@ from airflow.models import DagRun, TaskInstance
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 
+from ooo.devstack_postgres import Postgres
+
 DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A real-stack module runs once per metadata DB: ``--metadata-db``, else its ``metadata_dbs`` mark."""
+    if "metadata_backend" not in metafunc.fixturenames:
+        return
+    chosen = metafunc.config.getoption("metadata_db")
+    mark = metafunc.definition.get_closest_marker("metadata_dbs")
+    backends = [chosen] if chosen else list(mark.args) if mark else ["sqlite"]
+    metafunc.parametrize("metadata_backend", backends, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def metadata_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One throwaway PostgreSQL for the session, started when a module first asks for it."""
+    with Postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def metadata_db(metadata_backend: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """Airflow settings for a real stack's metadata DB: none for SQLite, else a fresh PostgreSQL database."""
+    if metadata_backend == "sqlite":
+        return {}
+    return {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": request.getfixturevalue("postgres").database()}
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ a manager does and read runs as ops do, through the REST API.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,16 +34,18 @@ def write_team(path: Path, **times: str) -> Path:
 
 
 @contextmanager
-def real_stack(home: Path, **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
+def real_stack(home: Path, env: dict[str, str] | None = None, **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
+    """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings."""
     team_file = write_team(home / "team.yaml", **times)
     sandbox = start_sandbox(load_team(team_file))
-    env = {
+    settings = {
         **connection_env(sandbox.sandbox.connections()),
         "OOO_TEAM_FILE": str(team_file),
         "AIRFLOW__SENSORS__DEFAULT_TIMEOUT": "5",  # any sensor-style timeout would cut our waits
         "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
+        **(env or {}),
     }
-    airflow = Stack(home, free_port(), env=env)
+    airflow = Stack(home, free_port(), env=settings)
     try:
         airflow.start()
         yield airflow, sandbox
@@ -103,10 +104,8 @@ def finished(airflow: Stack, run_id: str, dag_id: str = "ooo_absence") -> Callab
 
 def triggers_for(airflow: Stack, run_id: str) -> int:
     """Triggers (in the triggerer's table) that the absence's task instances point at."""
-    with sqlite3.connect(airflow.home / "airflow.db") as db:
-        return db.execute(
-            "select count(*) from trigger where id in "
-            "(select trigger_id from task_instance where run_id = ?)", (run_id,)).fetchone()[0]
+    return airflow.query("select count(*) from trigger where id in "
+                         "(select trigger_id from task_instance where run_id = :run_id)", run_id=run_id)[0][0]
 
 
 def wait_until_no_trigger(airflow: Stack, run_id: str, timeout: float = 90) -> None:

@@ -31,8 +31,8 @@ SERVICES = ("google", "justcall", "hubspot", "fathom")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[tuple[Stack, SandboxServer]]:
-    with real_stack(tmp_path_factory.mktemp("airflow")) as running:
+def stack(tmp_path_factory, metadata_db) -> Iterator[tuple[Stack, SandboxServer]]:
+    with real_stack(tmp_path_factory.mktemp("airflow"), env=metadata_db) as running:
         yield running
 
 

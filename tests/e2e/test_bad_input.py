@@ -115,8 +115,8 @@ BY_VALIDATE: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[tuple[Stack, SandboxServer]]:
-    with real_stack(tmp_path_factory.mktemp("airflow")) as running:
+def stack(tmp_path_factory, metadata_db) -> Iterator[tuple[Stack, SandboxServer]]:
+    with real_stack(tmp_path_factory.mktemp("airflow"), env=metadata_db) as running:
         yield running
 
 

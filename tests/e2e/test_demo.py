@@ -29,12 +29,12 @@ def processes_of(home: Path) -> list[int]:
     return found
 
 
-def test_demo_files_the_samples_and_ctrl_c_stops_everything(tmp_path):
+def test_demo_files_the_samples_and_ctrl_c_stops_everything(tmp_path, metadata_backend):
     home = tmp_path / "demo"
     env = {**os.environ, "AIRFLOW_HOME": str(home)}
     demo = subprocess.Popen(
         [sys.executable, "-m", "ooo.devstack", "--airflow-port", str(free_port()), "--sandbox-port",
-         str(free_port()), "--home", str(home)],
+         str(free_port()), "--home", str(home)] + (["--postgres"] if metadata_backend == "postgres" else []),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output = []
     try:
