@@ -44,6 +44,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def airflow_cli() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -113,17 +117,50 @@ class Stack:
         if not passwords.exists():
             passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
             passwords.chmod(0o600)
-        airflow = str(Path(sys.executable).with_name("airflow"))
         with open(self.logs / "migrate.log", "wb") as log:
-            subprocess.run([airflow, "db", "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            subprocess.run([airflow_cli(), "db", "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                            check=True)
         if db := sqlite_path(self.database_url()):
             use_write_ahead_log(db)
         for component in COMPONENTS:
-            args = [airflow, component] + (["--port", str(self.port)] if component == "api-server" else [])
-            self._spawn(component, args)
+            self.restart(component)
         self.api.wait_for_dag(timeout=timeout)
         return self
+
+    def restart(self, component: str) -> None:
+        """Start ``component`` (again, after :meth:`kill`): the same command, the same log file."""
+        args = [airflow_cli(), component] + (["--port", str(self.port)] if component == "api-server" else [])
+        self._spawn(component, args)
+
+    def kill(self, component: str) -> None:
+        """``kill -9`` the component's whole process group, as a crash or an OOM kill would."""
+        proc = self.procs.pop(component)
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+    def kill_task(self, ti_id: str) -> list[int]:
+        """``kill -9`` a running task and the executor worker supervising it (a worker dying mid-task).
+
+        Only this stack's scheduler's descendants are looked at: the task process is titled
+        ``airflow worker -- <task instance id>`` and its parent is the LocalExecutor worker.
+        """
+        import psutil
+
+        scheduler = self.procs["scheduler"].pid
+        victims: list[psutil.Process] = []
+        for child in psutil.Process(scheduler).children(recursive=True):
+            try:
+                if " ".join(child.cmdline()).strip() == f"airflow worker -- {ti_id}":
+                    parent = child.parent()
+                    victims += [child] + ([parent] if parent and parent.pid != scheduler else [])
+            except psutil.NoSuchProcess:
+                continue
+        for victim in victims:
+            try:
+                victim.kill()
+            except psutil.NoSuchProcess:
+                pass
+        return [v.pid for v in victims]
 
     @property
     def api(self) -> AirflowApi:

@@ -74,6 +74,12 @@ def answer(airflow: Stack, run_id: str, approve: bool, reason: str = "") -> None
     taken for a task changed externally). That lag was seen to exceed 5 s here; people answer
     minutes later. So wait for the scheduler to log the event, then answer.
     """
+    wait_parked(airflow, run_id)
+    airflow.api.answer_approval(run_id, approve=approve, reason=reason)
+
+
+def wait_parked(airflow: Stack, run_id: str) -> None:
+    """Until the approval awaits input and the scheduler has logged its worker's "success" event."""
     airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
     parked = (f"Received executor event with state success for task instance TaskInstanceKey("
               f"dag_id='ooo_absence', task_id='approval', run_id='{run_id}'")
@@ -81,7 +87,6 @@ def answer(airflow: Stack, run_id: str, approve: bool, reason: str = "") -> None
     while parked not in (airflow.logs / "scheduler.log").read_text(errors="replace"):
         assert time.monotonic() < deadline, "the scheduler never processed the parked approval"
         time.sleep(0.5)
-    airflow.api.answer_approval(run_id, approve=approve, reason=reason)
 
 
 def planned(employee: str, in_days: int, days: int, **params: Any) -> dict[str, Any]:
