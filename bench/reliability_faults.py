@@ -1,0 +1,155 @@
+"""API faults at scale: a batch of absences on a real stack, 30% of every API's calls failing.
+
+    .venv/bin/python -m bench.reliability_faults [--absences 52] [--rate 0.3]   (from the checkout's root)
+
+Airflow as the demo runs it (``ooo.devstack.Stack``) against an in-process sandbox that answers
+``rate`` of all calls, on every API, with a fault drawn evenly from 429 + Retry-After, 5xx, a
+timeout, a dropped connection, and 5xx / timeout / dropped connection after applying the request.
+Clients time out after 2 s (the sandbox holds a timed-out answer 3 s); steps retry as
+``[core] default_task_retries`` says (6 here, from 2 s, doubling). Half the absences are planned
+and pre-approved (``approved_by``), half unexpected; every one is two days long and dated in the
+past, so every step runs at once. Each employee has a client meeting, an internal meeting and two
+texts (one unanswered) in the window. Then, per kind of effect: expected (from the runs' records
+and the fixed steps), found in the sandbox, doubled, missing; the faults injected; the task retries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from zoneinfo import ZoneInfo
+
+from bench._common import (
+    bench_people,
+    db,
+    machine,
+    print_machine,
+    real_stack,
+    run_states,
+    save,
+    table,
+    trigger,
+)
+
+TIMEOUT, HOLD = 2, 3.0
+
+
+def absences(people: list[str], today: dt.date, manager: str) -> list[tuple[dict, str]]:
+    """(params, logical date): buddies (pairs 2k, 2k+1) are never out together."""
+    out = []
+    for i, email in enumerate(people):
+        start = today - dt.timedelta(days=20 if i % 2 == 0 else 16)
+        params = {"employee": email, "start_date": start.isoformat(),
+                  "end_date": (start + dt.timedelta(days=1)).isoformat()}
+        if i % 4 < 2:
+            params.update(kind="planned", approved_by=manager)
+            filed = dt.datetime.combine(start - dt.timedelta(days=5), dt.time(9, i), dt.timezone.utc)
+        else:
+            params.update(kind="unexpected")
+            filed = dt.datetime.combine(start, dt.time(6, i), dt.timezone.utc)  # logical dates are unique
+        out.append((params, filed.isoformat()))
+    return out
+
+
+def seed_window(sandbox, team, params: dict) -> None:
+    """A client meeting, an internal one and two texts (the second unanswered) in the absence."""
+    person = team.person(params["employee"])
+    zone = ZoneInfo(person.timezone)
+    day = dt.date.fromisoformat(params["start_date"])
+    google, justcall = sandbox.api("google"), sandbox.api("justcall")
+    for hour, guest in ((10, f"client.{person.email.split('@')[0]}@example-client.com"), (14, person.buddy)):
+        at = dt.datetime.combine(day, dt.time(hour), zone)
+        google.add_event(person.email, {
+            "summary": "Client check-in" if hour == 10 else "Account review",
+            "start": {"dateTime": at.isoformat(), "timeZone": str(zone)},
+            "end": {"dateTime": (at + dt.timedelta(minutes=30)).isoformat(), "timeZone": str(zone)},
+            "attendees": [{"email": g, "responseStatus": "accepted"} for g in (person.email, guest)],
+        })
+    for n, minute in enumerate((5, 35)):
+        justcall.add_text(person.justcall_number, f"+1406555{n:04d}", "Can you call me back about the renewal?",
+                          dt.datetime.combine(day, dt.time(11, minute), zone), "Incoming", f"Client {n}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--absences", type=int, default=52)
+    parser.add_argument("--rate", type=float, default=0.3)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=840, help="give up waiting after this many seconds")
+    args = parser.parse_args()
+    from ooo.absence import run_id_for
+    from ooo.airflow_api import AirflowApiError
+    from ooo.steps import run_key
+    from ooo.team import load_team
+    from sandbox.core import Faults
+    from tests.e2e.fault_tally import Run, tally
+
+    info = machine()
+    print_machine(info)
+    env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "6", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "2"}
+    with real_stack("faults", team_file_people=args.absences, env=env, client_timeout=TIMEOUT) as (stack, server, team_file):
+        team = load_team(team_file)
+        sandbox = server.sandbox
+        people = bench_people(args.absences)
+        manager = team.person(people[0]).manager
+        batch = absences(people, dt.date.today(), manager)
+        for params, _ in batch:
+            seed_window(sandbox, team, params)
+        sandbox.set_faults(Faults(rate=args.rate, hold_s=HOLD), seed=args.seed)
+        t0 = time.monotonic()
+        run_ids = []
+        for params, logical in batch:  # a filing whose answer was lost is found filed: "exists already"
+            run_ids.append(run_id_for(params["employee"], params["start_date"], params["end_date"]))
+            try:
+                trigger(stack.api, "ooo_absence", run_ids[-1], {"reachable": False, "note": "", **params}, logical)
+            except AirflowApiError as exc:
+                if "exists already" not in str(exc):
+                    raise
+        print(f"filed {len(run_ids)} absences in {time.monotonic() - t0:.0f} s", flush=True)
+        while time.monotonic() - t0 < args.timeout:
+            states = run_states(stack)
+            if not states.get("running") and not states.get("queued"):
+                break
+            print(f"  {time.monotonic() - t0:4.0f} s: {states}", flush=True)
+            time.sleep(20)
+        elapsed = time.monotonic() - t0
+        states = run_states(stack)
+        sandbox.set_faults(Faults())  # read the records without faults in the way
+        runs = []
+        with db(stack) as conn:
+            tries = dict(conn.execute("select run_id, sum(try_number - 1) from task_instance "
+                                      "where dag_id = 'ooo_absence' and try_number > 1 group by run_id").fetchall())
+            failed = conn.execute("select run_id, task_id, map_index from task_instance where dag_id = 'ooo_absence' "
+                                  "and state in ('failed', 'upstream_failed')").fetchall()
+        for (params, _), run_id in zip(batch, run_ids):
+            records = {t: stack.api.xcom(run_id, t) for t in ("calendar_cleanup",)}
+            reviews = [r for i in range(8) if (r := stack.api.xcom(run_id, "sms_review", map_index=i))]
+            runs.append(Run(run_id, run_key(run_id), params["employee"], team.person(params["employee"]).buddy,
+                            records, reviews))
+        counts = tally(sandbox, team, runs)
+        report = sandbox.fault_report()["injected"]
+        requests = len(sandbox.requests)
+
+    print(f"\n{len(run_ids)} absences ({sum(1 for p, _ in batch if p['kind'] == 'planned')} planned pre-approved, "
+          f"{sum(1 for p, _ in batch if p['kind'] == 'unexpected')} unexpected), faults at {args.rate:.0%} of every "
+          f"API's calls, seed {args.seed}; all finished in {elapsed:.0f} s; runs: {states}")
+    table(counts.rows(), ("effect", "expected", "found", "doubled", "missing"))
+    kinds = sorted({k for per in report.values() for k in per})
+    print()
+    table([(api, *(per.get(k, 0) for k in kinds), sum(per.values())) for api, per in sorted(report.items())],
+          ("faults injected", *kinds, "total"))
+    print(f"\nrequests answered by the sandbox: {requests}; task retries taken: {sum(tries.values())} "
+          f"(in {len(tries)} runs); task instances failed for good: {len(failed)} {failed[:5]}")
+    for line in counts.where[:20]:
+        print("  ", line)
+    save("reliability_faults", {"machine": info, "absences": len(run_ids), "rate": args.rate, "seed": args.seed,
+                                "seconds": round(elapsed), "runs": states, "counts": counts.rows(),
+                                "faults": report, "requests": requests, "task_retries": sum(tries.values()),
+                                "failed": len(failed), "problems": counts.where})
+    return 0 if not counts.where and not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
