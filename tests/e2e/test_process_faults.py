@@ -49,8 +49,9 @@ CRASH_SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[tuple[Stack, SandboxServer]]:
-    with real_stack(tmp_path_factory.mktemp("airflow"), env=CRASH_SETTINGS) as (airflow, sandbox):
+def stack(tmp_path_factory, metadata_db) -> Iterator[tuple[Stack, SandboxServer]]:
+    home = tmp_path_factory.mktemp("airflow")
+    with real_stack(home, env={**CRASH_SETTINGS, **metadata_db}) as (airflow, sandbox):
         yield airflow, sandbox
 
 
