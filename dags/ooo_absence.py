@@ -36,6 +36,10 @@ from ooo.steps.digest import return_digest
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
 from ooo.steps.sms_review import sms_review
 
+# No NUL in free text: PostgreSQL's JSONB (where Airflow keeps a run's conf) cannot hold U+0000, so
+# such a filing failed with a 422 "Value rejected by database" instead of naming the param.
+NO_NUL = "^[^\\x00]*$"
+
 with DAG(
     dag_id="ooo_absence",
     description="Out-of-office procedure for one absence",
@@ -58,7 +62,7 @@ with DAG(
     },
     params={
         "employee": Param(
-            type="string", format="email", title="Employee",
+            type="string", format="email", pattern=NO_NUL, title="Employee",
             description="Work email of the person going out (must be in the team roster).",
         ),
         "start_date": Param(
@@ -75,11 +79,11 @@ with DAG(
                             "unexpected": "Unexpected (out sick / logging off now)"},
         ),
         "backup_buddy": Param(
-            None, type=["null", "string"], title="Backup buddy",
+            None, type=["null", "string"], pattern=NO_NUL, title="Backup buddy",
             description="Email; empty = the employee's buddy in the roster.",
         ),
         "approved_by": Param(
-            None, type=["null", "string"], title="Approved by",
+            None, type=["null", "string"], pattern=NO_NUL, title="Approved by",
             description="A manager's email when the approval is already recorded (e.g. in the HR tool): "
                         "skips the wait for approval.",
         ),
@@ -88,7 +92,7 @@ with DAG(
             description="Shown in the notices: checking email while out, or not.",
         ),
         "note": Param(
-            "", type=["null", "string"], maxLength=500, title="Note",
+            "", type=["null", "string"], maxLength=500, pattern=NO_NUL, title="Note",
             description="Free text for the team notice (shown as text).",
         ),
         "dry_run": Param(

@@ -122,13 +122,14 @@ class AirflowApi:
         self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
                   json={"value": value, "map_index": -1})
 
-    def clear(self, run_id: str, tasks: list[tuple[str, int]], dag_id: str = DAG_ID) -> None:
-        """Clear these task instances (their waits are dropped and they run again)."""
+    def clear(self, run_id: str, tasks: list[tuple[str, int]], dag_id: str = DAG_ID, rerun: bool = False) -> None:
+        """Clear these task instances (their waits are dropped and they run again); ``rerun`` also
+        sets a finished run running again, without which the scheduler leaves its cleared tasks be."""
         if tasks:
             self.call("POST", f"dags/{dag_id}/clearTaskInstances",
                       json={"dag_run_id": run_id, "task_ids": [list(t) for t in tasks], "dry_run": False,
                             "only_failed": False, "include_downstream": False, "include_upstream": False,
-                            "reset_dag_runs": False})
+                            "reset_dag_runs": rerun})
 
     def xcom(self, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
         """A task's XCom value, or None when it has none (a step that did not run)."""

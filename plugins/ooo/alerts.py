@@ -78,7 +78,7 @@ def failure_text(context: Mapping[str, Any]) -> str:
                                                and map_index >= 0 else "")
     url = _task_url(ti, dag_run, run_id, task_id, map_index)
     error = _get(context, "exception") or _get(context, "reason")
-    error_text = " ".join(str(error).split())[:500] if error else ""
+    error_text = " ".join(_redact(str(error)).split())[:500] if error else ""
     return render(
         "failure_alert.slack",
         step=task_id, employee=employee or "unknown employee",
@@ -87,6 +87,17 @@ def failure_text(context: Mapping[str, Any]) -> str:
         try_number=_get(ti, "try_number") or "", error=error_text,
         link=Mrkdwn(f"<{url}|Open the task and its log in Airflow>") if url else "",
     )
+
+
+def _redact(text: str) -> str:
+    """The text with every secret Airflow's masker knows replaced by ``***``: an error can carry a
+    credential (a service echoing the request), and Slack is not a log Airflow masks."""
+    try:
+        from airflow.providers.common.compat.sdk import redact
+
+        return str(redact(text))
+    except ImportError:  # no Airflow here (a unit test of the text): nothing was registered anyway
+        return text
 
 
 def _ops_channel() -> str:

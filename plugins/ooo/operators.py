@@ -181,13 +181,13 @@ class ManagerApproval(ApprovalOperator):
             manager=absence.manager.name if absence.manager else "the manager",
             warnings=plan.get("warnings") or [],
         )
-        now = timezone.utcnow()
-        self.response_timeout = max(timeline.approval_deadline - now, dt.timedelta(seconds=1))
         self._ask_manager(context)
         self.log.info("Waiting for %s to answer until %s",
                       absence.manager.email if absence.manager else "a manager",
                       _local(timeline.approval_deadline, timeline))
         keep_note(context, waiting=True)
+        # Last, so the deadline is the start of the absence and not seconds after (Slack, the note).
+        self.response_timeout = max(timeline.approval_deadline - timezone.utcnow(), dt.timedelta(seconds=1))
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:

@@ -92,6 +92,22 @@ def test_wrong_secret_says_fix_the_connection(connections, monkeypatch):
     assert err.value.status == 401
 
 
+def test_credentials_a_service_echoes_stay_out_of_the_error(connections, justcall):
+    """A proxy that answers 401 with the header it got: the error (and so every log and alert
+    that shows it) says so without the key or the secret."""
+    from sandbox.core import ApiError
+
+    def echoing(req):
+        sent = next(v for k, v in req.headers.items() if k.lower() == "authorization")
+        raise ApiError(401, f"Invalid credentials: {sent} (secret {API_SECRET})")
+
+    justcall.handle = echoing
+    with pytest.raises(JustCallError) as err:
+        JustCallClient().texts(MAYA, T0, T0 + dt.timedelta(hours=1))
+    assert "Invalid credentials: *** (secret ***)" in str(err.value)
+    assert API_KEY not in str(err.value) and API_SECRET not in str(err.value)
+
+
 def test_missing_key_is_a_clear_error(connections, monkeypatch):
     conn = json.loads(os.environ["AIRFLOW_CONN_OOO_JUSTCALL"])
     monkeypatch.setenv("AIRFLOW_CONN_OOO_JUSTCALL", json.dumps({k: v for k, v in conn.items()

@@ -6,12 +6,17 @@ and retries 429s (and 502/503/504) with backoff, honouring ``Retry-After`` (or `
 when the service sends it. A client that only reads (``reads_only``) also retries what may have
 been applied: a 500, a timeout (the connection extra ``timeout``, default 30 s) or a dropped
 connection; a writer gets those as errors, to look before writing again (``ooo.services.once``).
+A service's error text is cleaned of the credentials this session sends before it goes into an
+error: a service (or a proxy before it) that echoes them would otherwise carry them into copies
+of the task's log that Airflow's masker does not reach (the LocalExecutor's copy in the
+scheduler's output) and into the ops alert.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,6 +32,29 @@ LOST = {500}  # may have been applied: retried only when every call reads
 def parse_utc(value: str) -> dt.datetime:
     """An ISO 8601 timestamp as these APIs send it (``...Z`` or an offset), in UTC."""
     return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
+def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (text, or JSON of texts) with each of ``secrets`` replaced by ``***``."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {key: scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    return value
+
+
+def credentials(headers: Mapping[str, str], connection: Any) -> tuple[str, ...]:
+    """What a session authenticates with, longest first: the auth headers' values, their words
+    (``Bearer <token>``, ``<key>:<secret>``) and the connection's password."""
+    found = {connection.password or ""}
+    for value in headers.values():
+        found.add(value)
+        found.update(re.split(r"[\s:]+", value))
+    return tuple(sorted((v for v in found if len(v) >= 8), key=len, reverse=True))
 
 
 class HttpApiError(RuntimeError):
@@ -59,7 +87,9 @@ class JsonHttp:
         self.hook = HttpHook(method="GET", http_conn_id=conn_id)
         self.connection = self.hook.get_connection(conn_id)
         self.extra: dict[str, Any] = dict(self.connection.extra_dejson)
-        self.session = self.hook.get_conn(headers={"Accept": "application/json", **auth_headers(self.connection)})
+        auth = auth_headers(self.connection)
+        self.session = self.hook.get_conn(headers={"Accept": "application/json", **auth})
+        self.credentials = credentials(auth, self.connection)
         for name in not_headers:  # settings kept in the connection's extra, not HTTP headers
             self.session.headers.pop(name, None)
         self.max_retries = max_retries
@@ -95,7 +125,8 @@ class JsonHttp:
             except ValueError:
                 body = response.text[:500]
             if response.status_code not in retryable or attempt == self.max_retries:
-                raise HttpApiError(self.service, response.status_code, body, method, endpoint)
+                raise HttpApiError(self.service, response.status_code, scrub(body, self.credentials), method,
+                                   endpoint)
             wait = self._wait(response.headers, attempt)
             log.warning("%s %s %s answered %s; retrying in %.1fs (attempt %d of %d)", self.service, method,
                         endpoint, response.status_code, wait, attempt + 1, self.max_retries)
