@@ -28,6 +28,38 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "by default; --metadata-db picks one for all")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for ``pytest -n 2 --dist loadgroup`` (scripts/test.sh): a real-stack module (its own
+    Airflow home, per metadata DB) is a group, so its stack starts once; every other test shares the
+    checkout's Airflow home (``dag.test()`` on one SQLite file), so they all run in one worker."""
+    for item in items:
+        marked = item.get_closest_marker("xdist_group")
+        if marked:
+            group = str(marked.args[0])
+        elif item.get_closest_marker("scheduler") or item.get_closest_marker("browser"):
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("metadata_backend") if callspec else None
+            group = item.module.__name__ + (f"[{backend}]" if backend else "")
+        else:
+            group = "checkout-airflow-home"
+        if not marked:
+            item.add_marker(pytest.mark.xdist_group(group))
+        _tell_xdist(config, item, group)
+
+
+def _tell_xdist(config: pytest.Config, item: pytest.Item, group: str) -> None:
+    """xdist's loadgroup reads an item's group from an ``@group`` suffix on its node id, which it
+    writes to ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` instead, so the suffix is
+    lost and groups are split (pytest-xdist#1386). Write it where pytest 9.2 reads it."""
+    node_id = getattr(item, "_id", None)
+    if not getattr(config.option, "loadgroup", False) or node_id is None or hasattr(item, "_nodeid"):
+        return  # not a loadgroup worker, or a pytest where xdist's own suffix works
+    if "@" in item.nodeid:
+        return
+    item._id = type(node_id).parse(f"{item.nodeid}@{group}")
+
+
 @pytest.fixture(scope="session")
 def team() -> Team:
     return load_team()
