@@ -40,7 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif item.get_closest_marker("scheduler") or item.get_closest_marker("browser"):
             callspec = getattr(item, "callspec", None)
             backend = callspec.params.get("metadata_backend") if callspec else None
-            group = item.module.__name__ + (f"[{backend}]" if backend else "")
+            # Not "[backend]": xdist takes a node id that ends in "]" for an ungrouped parametrized test.
+            group = item.module.__name__ + (f"-{backend}" if backend else "")
         else:
             group = "checkout-airflow-home"
         if not marked:
