@@ -115,7 +115,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         passwords = self.home / "passwords.json"
         if not passwords.exists():
-            passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+            passwords.write_text(json.dumps({"admin": secrets.token_hex(12)}))  # no leading "-" for a CLI
             passwords.chmod(0o600)
         with open(self.logs / "migrate.log", "wb") as log:
             subprocess.run([airflow_cli(), "db", "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
