@@ -215,9 +215,7 @@ def triggers(stack: Any) -> tuple[int, int]:
 
 
 def run_states(stack: Any, dag_id: str = "ooo_absence") -> dict[str, int]:
-    with db(stack) as conn:
-        return dict(conn.execute("select state, count(*) from dag_run where dag_id = ? group by state",
-                                 (dag_id,)).fetchall())
+    return dict(stack.query("select state, count(*) from dag_run where dag_id = :d group by state", d=dag_id))
 
 
 def config(stack: Any, *keys: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ and the fixed steps), found in the sandbox, doubled, missing; the faults injecte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import time
@@ -23,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from bench._common import (
     bench_people,
-    db,
     machine,
     print_machine,
     real_stack,
@@ -78,7 +78,21 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=840, help="give up waiting after this many seconds")
+    parser.add_argument("--postgres", action="store_true",
+                        help="Airflow's metadata DB on a throwaway PostgreSQL (ooo.devstack_postgres), not SQLite")
     args = parser.parse_args()
+    info = machine()
+    print_machine(info)
+    env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "6", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "2"}
+    with contextlib.ExitStack() as cleanup:
+        if args.postgres:  # the production metadata DB: no single writer to queue behind
+            from ooo.devstack_postgres import Postgres
+
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = cleanup.enter_context(Postgres()).database()
+        return run_batch(args, info, env)
+
+
+def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
     from ooo.absence import run_id_for
     from ooo.airflow_api import AirflowApiError
     from ooo.steps import run_key
@@ -86,9 +100,6 @@ def main() -> int:
     from sandbox.core import Faults
     from tests.e2e.fault_tally import Run, tally
 
-    info = machine()
-    print_machine(info)
-    env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "6", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "2"}
     with real_stack("faults", team_file_people=args.absences, env=env, client_timeout=TIMEOUT) as (stack, server, team_file):
         team = load_team(team_file)
         sandbox = server.sandbox
@@ -118,11 +129,10 @@ def main() -> int:
         states = run_states(stack)
         sandbox.set_faults(Faults())  # read the records without faults in the way
         runs = []
-        with db(stack) as conn:
-            tries = dict(conn.execute("select run_id, sum(try_number - 1) from task_instance "
-                                      "where dag_id = 'ooo_absence' and try_number > 1 group by run_id").fetchall())
-            failed = conn.execute("select run_id, task_id, map_index from task_instance where dag_id = 'ooo_absence' "
-                                  "and state in ('failed', 'upstream_failed')").fetchall()
+        tries = dict(stack.query("select run_id, sum(try_number - 1) from task_instance "
+                                 "where dag_id = 'ooo_absence' and try_number > 1 group by run_id"))
+        failed = stack.query("select run_id, task_id, map_index from task_instance where dag_id = 'ooo_absence' "
+                             "and state in ('failed', 'upstream_failed')")
         for (params, _), run_id in zip(batch, run_ids):
             records = {t: stack.api.xcom(run_id, t) for t in ("calendar_cleanup",)}
             reviews = [r for i in range(8) if (r := stack.api.xcom(run_id, "sms_review", map_index=i))]
@@ -146,6 +156,7 @@ def main() -> int:
         print("  ", line)
     save("reliability_faults", {"machine": info, "absences": len(run_ids), "rate": args.rate, "seed": args.seed,
                                 "seconds": round(elapsed), "runs": states, "counts": counts.rows(),
+                                "metadata_db": "postgres" if args.postgres else "sqlite",
                                 "faults": report, "requests": requests, "task_retries": sum(tries.values()),
                                 "failed": len(failed), "problems": counts.where})
     return 0 if not counts.where and not failed else 1

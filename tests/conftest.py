@@ -58,8 +58,7 @@ def _tell_xdist(config: pytest.Config, item: pytest.Item, group: str) -> None:
         return  # not a loadgroup worker, or a pytest where xdist's own suffix works
     if "@" in item.nodeid:
         return
-    # The suffix goes on the last name, params and all, so that the id reads the same however it
-    # is rebuilt (a report's id is rebuilt from path, names and params).
+    # As xdist would: the suffix ends the id (pytest's short summary may still show a "]" after it).
     last = node_id.names[-1] + (f"[{node_id.params}]" if node_id.params is not None else "")
     item._id = type(node_id)(path=node_id.path, names=(*node_id.names[:-1], f"{last}@{group}"))
 
