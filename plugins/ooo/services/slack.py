@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import logging
 import re
-from http.client import RemoteDisconnected
 from collections.abc import Iterator
 from functools import cached_property
+from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 
