@@ -23,9 +23,10 @@ RUN_ID_PREFIX = "absence__"
 #: What :func:`run_id_for` makes (a JSON-schema pattern for forms that take an absence's run id).
 RUN_ID_PATTERN = r"^absence__\S+@\S+__\d{4}-\d{2}-\d{2}__\d{4}-\d{2}-\d{2}$"
 
-#: Given candidate run ids, how many of them are absences still in flight. The DAG answers it
-#: from Airflow's own runs; tests answer it from a list.
-RunsInFlight = Callable[[list[str]], int]
+#: Given an absence's first and last day, the run ids of the other absences in flight around
+#: them (more is fine: only contract run ids overlapping the days count). The DAG answers it from
+#: Airflow's own runs, ``ooo plan`` from the REST API, tests from a list.
+AbsencesInFlight = Callable[[dt.date, dt.date], Iterable[str]]
 
 
 class AbsenceRejected(ValueError):
@@ -101,7 +102,7 @@ def parse_absence(
     params: Mapping[str, Any],
     team: Team,
     requested_at: dt.datetime,
-    runs_in_flight: RunsInFlight | None = None,
+    in_flight: AbsencesInFlight | None = None,
 ) -> Absence:
     """Parse and check the params; raise :class:`AbsenceRejected` listing every problem."""
     problems: list[str] = []
@@ -149,15 +150,15 @@ def parse_absence(
                 f"{employee.timezone}); log it as unexpected instead."
             )
     in_limits = start and end and 0 <= (end - start).days < team.max_absence_days
-    if in_limits and employee and runs_in_flight is not None:  # an absence out of bounds has no overlaps to find
-        clash = out_between(employee.email, start, end, team.max_absence_days, runs_in_flight)
+    if in_limits and employee and in_flight is not None:  # an absence out of bounds has no overlaps to find
+        clash = out_between(employee.email, start, end, in_flight)
         if clash:
             problems.append(
                 f"{employee.name} already has an absence from {clash[0]} to {clash[1]} in flight: "
                 "cancel that run or choose other dates."
             )
         if buddy and buddy.email != employee.email:
-            clash = out_between(buddy.email, start, end, team.max_absence_days, runs_in_flight)
+            clash = out_between(buddy.email, start, end, in_flight)
             if clash:
                 problems.append(
                     f"The backup buddy {buddy.name} is out {clash[0]} to {clash[1]}, overlapping this "
@@ -182,10 +183,10 @@ def parse_absence(
 
 
 def out_between(
-    person: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight
+    person: str, start: dt.date, end: dt.date, in_flight: AbsencesInFlight
 ) -> tuple[dt.date, dt.date] | None:
     """The dates of ``person``'s first absence in flight that overlaps ``start``..``end``, if any."""
-    found = absences_overlapping(person, start, end, max_days, runs_in_flight, first_only=True)
+    found = [a for a in absences_overlapping(start, end, in_flight) if a.person == person]
     return (found[0].start, found[0].end) if found else None
 
 
@@ -199,45 +200,49 @@ class InFlight:
     end: dt.date
 
 
-def absences_overlapping(
-    person: str, start: dt.date, end: dt.date, max_days: int, runs_in_flight: RunsInFlight,
-    first_only: bool = False,
-) -> list[InFlight]:
-    """``person``'s absences in flight that overlap ``start``..``end``.
+def absence_of_run(run_id: str) -> InFlight | None:
+    """Whose absence a contract run id (:func:`run_id_for`) is, and its days; None for other run ids."""
+    if not run_id.startswith(RUN_ID_PREFIX):
+        return None
+    parts = run_id[len(RUN_ID_PREFIX):].rsplit("__", 2)
+    try:
+        person, first, last = parts
+        return InFlight(run_id, person, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+    except ValueError:
+        return None
 
-    Absences are found by the contract's run ids (one per employee and dates), so the question
-    Airflow can answer, "how many of these runs are in flight", is enough: first all candidates
-    at once (the usual answer is none), then which start dates, then which end dates.
+
+def overlapping(run_ids: Iterable[str], start: dt.date, end: dt.date) -> list[InFlight]:
+    """The absences among ``run_ids`` that share a day with ``start``..``end``, in date order."""
+    found = [a for a in map(absence_of_run, run_ids) if a is not None and a.start <= end and a.end >= start]
+    return sorted(found, key=lambda a: (a.start, a.end, a.person))
+
+
+def which_in_flight(run_ids: list[str], count_in_flight: Callable[[list[str]], int], most: int = 400) -> list[str]:
+    """The run ids among ``run_ids`` still in flight, asking "how many of these are?" by halves.
+
+    Absences that overlap days still to come are usually all in flight, so one question is the
+    usual cost; a rejected or cancelled one among them costs a few more. At most ``most`` ids go
+    in one question (they travel in a query string).
     """
-    starts = _days(start, -(max_days - 1), (end - start).days)
-
-    def ids_for(first: dt.date) -> list[str]:
-        return [run_id_for(person, first, last) for last in _days(first, 0, max_days - 1) if last >= start]
-
-    every = [rid for first in starts for rid in ids_for(first)]
-    if not every or runs_in_flight(every) == 0:
+    if len(run_ids) > most:
+        return [r for i in range(0, len(run_ids), most) for r in which_in_flight(run_ids[i:i + most], count_in_flight)]
+    found = count_in_flight(run_ids) if run_ids else 0
+    if found == 0:
         return []
-    found: list[InFlight] = []
-    for first in starts:
-        ids = ids_for(first)
-        if ids and runs_in_flight(ids):
-            for rid in ids:
-                if runs_in_flight([rid]):
-                    found.append(InFlight(rid, person, first, dt.date.fromisoformat(rid.rsplit("__", 1)[1])))
-                    if first_only:
-                        return found
-    return found
+    if found == len(run_ids):
+        return list(run_ids)
+    half = len(run_ids) // 2
+    return which_in_flight(run_ids[:half], count_in_flight) + which_in_flight(run_ids[half:], count_in_flight)
 
 
-def _days(day: dt.date, first: int, last: int) -> list[dt.date]:
-    """``day`` plus ``first`` to ``last`` days, inclusive, as far as the calendar goes (years 1 to 9999)."""
-    low = max(first, (dt.date.min - day).days)
-    high = min(last, (dt.date.max - day).days)
-    return [day + dt.timedelta(days=n) for n in range(low, high + 1)]
+def absences_overlapping(start: dt.date, end: dt.date, in_flight: AbsencesInFlight) -> list[InFlight]:
+    """Everyone's absences in flight that share a day with ``start``..``end``, in date order."""
+    return overlapping(in_flight(start, end), start, end)
 
 
 def coverage_warnings(
-    absence: Absence, team: Team, runs_in_flight: RunsInFlight,
+    absence: Absence, team: Team, in_flight: AbsencesInFlight,
     buddy_of: Callable[[str], str | None] | None = None,
 ) -> list[str]:
     """What the approver should know: too many people out at once, a buddy covering two people.
@@ -246,12 +251,10 @@ def coverage_warnings(
     other runs' plans); without it the second check is left out.
     """
     others: dict[Person, list[InFlight]] = {}
-    for person in team:
-        if person.email != absence.employee.email:
-            found = absences_overlapping(person.email, absence.start, absence.end, team.max_absence_days,
-                                         runs_in_flight)
-            if found:
-                others[person] = found
+    for other in absences_overlapping(absence.start, absence.end, in_flight):
+        person = team.person(other.person)
+        if person is not None and person.email != absence.employee.email:
+            others.setdefault(person, []).append(other)
     warnings = []
     crowded: list[tuple[dt.date, list[Person]]] = []
     day = absence.start

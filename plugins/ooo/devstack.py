@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO
 
 from ooo.airflow_api import AirflowApi
-from ooo.embedded_db import CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path, use_write_ahead_log
+from ooo.embedded_db import (API_SERVER_CONNECT_ARGS_PATH, CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path,
+                             use_write_ahead_log)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -107,8 +108,15 @@ class Stack:
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._files.append(log)
-        self.procs[name] = subprocess.Popen(args, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True, cwd=ROOT)
+        self.procs[name] = subprocess.Popen(args, env=self.component_env(name), stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+
+    def component_env(self, component: str) -> dict[str, str]:
+        """The environment of one component: the API server gives up on SQLite's lock sooner."""
+        env = self.env()
+        if component == "api-server" and env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS") == CONNECT_ARGS_PATH:
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = API_SERVER_CONNECT_ARGS_PATH
+        return env
 
     def start(self, timeout: float = 180) -> Stack:
         self.home.mkdir(parents=True, exist_ok=True)

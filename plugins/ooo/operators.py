@@ -33,7 +33,8 @@ from airflow.sdk.configuration import conf
 from airflow.sdk.definitions.param import ParamsDict
 
 import ooo
-from ooo.absence import AbsenceRejected, absence_from_dict, coverage_warnings, parse_absence
+from ooo.absence import (AbsenceRejected, absence_from_dict, coverage_warnings, overlapping, parse_absence,
+                         which_in_flight)
 from ooo.airflow_api import IN_FLIGHT, AirflowApi
 from ooo.messages import long_date, markdown_escape, render
 from ooo.notes import approval_state, clip, plan_note
@@ -46,8 +47,6 @@ from ooo.timeline import Review, Timeline, plan_timeline, timeline_from_dict
 log = logging.getLogger(__name__)
 
 TEAM_FILE_VARIABLE = "ooo_team_file"
-#: Run ids per "how many are in flight" question (about 30 KB of query string; httpx refuses 64 KB).
-RUN_IDS_PER_QUESTION = 400
 
 Step = Callable[[StepContext], dict[str, Any]]
 
@@ -83,14 +82,18 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
     team = team_for_run()
     requested_at = dag_run.logical_date or dag_run.run_after or timezone.utcnow()
 
-    def runs_in_flight(run_ids: list[str]) -> int:
-        others = [run_id for run_id in run_ids if run_id != dag_run.run_id]
-        # The ids travel in the query string, which has a length limit: ask in batches.
-        batches = (others[i:i + RUN_IDS_PER_QUESTION] for i in range(0, len(others), RUN_IDS_PER_QUESTION))
-        return sum(ti.get_dr_count(dag_id=ti.dag_id, run_ids=batch, states=list(IN_FLIGHT)) for batch in batches)
+    @cache
+    def in_flight(start: dt.date, end: dt.date) -> list[str]:
+        # One question lists the DAG's runs (each has a validate task); "how many of those that
+        # share a day are in flight" is usually one more. (Asking about every run id a person's
+        # overlapping absence could have took ~150 questions for a team of 50.)
+        runs = ti.get_task_states(dag_id=ti.dag_id, task_ids=[PLAN_TASK])
+        near = [a.run_id for a in overlapping(runs, start, end) if a.run_id != dag_run.run_id]
+        return which_in_flight(
+            near, lambda ids: ti.get_dr_count(dag_id=ti.dag_id, run_ids=ids, states=list(IN_FLIGHT)))
 
     try:
-        absence = parse_absence(params, team, requested_at, runs_in_flight)
+        absence = parse_absence(params, team, requested_at, in_flight)
     except AbsenceRejected as rejected:
         for problem in rejected.problems:
             log.error("Rejected: %s", problem)
@@ -108,7 +111,7 @@ def validate(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, 
         other = ti.xcom_pull(task_ids=PLAN_TASK, key=PLAN_KEY, dag_id=ti.dag_id, run_id=run_id)
         return other["absence"]["buddy"]["email"] if other else None
 
-    warnings = coverage_warnings(absence, team, runs_in_flight, buddy_of)
+    warnings = coverage_warnings(absence, team, in_flight, buddy_of)
     for warning in warnings:
         log.warning("Coverage: %s", warning)
     for name, moment in timeline.moments.items():

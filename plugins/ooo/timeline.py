@@ -130,7 +130,7 @@ def timeline_from_dict(raw: dict[str, Any]) -> Timeline:
 
 def local(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
     """``day`` at local time ``at`` in ``tz``; a time skipped by DST moves forward."""
-    return _plain(pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, tz=tz))
+    return _plain(pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tz=tz))
 
 
 def _plain(moment: dt.datetime) -> dt.datetime:

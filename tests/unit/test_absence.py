@@ -7,8 +7,8 @@ import datetime as dt
 import pendulum
 import pytest
 
-from ooo.absence import (AbsenceRejected, absence_from_dict, coverage_warnings, out_between, parse_absence,
-                         run_id_for)
+from ooo.absence import (AbsenceRejected, absence_from_dict, coverage_warnings, out_between, overlapping,
+                         parse_absence, run_id_for, which_in_flight)
 
 MAYA = "maya.patel@yellowstonelocal.com"
 JORDAN = "jordan.reyes@yellowstonelocal.com"
@@ -94,30 +94,50 @@ def test_longer_than_the_teams_limit(team):
 
 
 def test_buddy_out_on_overlapping_days(team):
-    in_flight = {run_id_for(JORDAN, "2026-12-10", "2026-12-18")}
-    found = problems(team, runs=lambda ids: len(in_flight.intersection(ids)))
+    found = problems(team, runs=in_flight((JORDAN, "2026-12-10", "2026-12-18")))
     assert found == ["The backup buddy Jordan Reyes is out 2026-12-10 to 2026-12-18, overlapping this "
                      "absence: choose another buddy in backup_buddy."]
 
 
 def test_buddy_out_on_other_days_is_fine(team):
-    in_flight = {run_id_for(JORDAN, "2026-12-12", "2026-12-18"), run_id_for(JORDAN, "2026-11-30", "2026-12-06")}
-    absence = parse_absence(params(), team, NOW, lambda ids: len(in_flight.intersection(ids)))
+    runs = in_flight((JORDAN, "2026-12-12", "2026-12-18"), (JORDAN, "2026-11-30", "2026-12-06"))
+    absence = parse_absence(params(), team, NOW, runs)
     assert absence.buddy.email == JORDAN
 
 
 def test_the_same_person_cannot_be_out_twice_at_once(team):
-    in_flight = {run_id_for(MAYA, "2026-12-03", "2026-12-08")}
-    found = problems(team, runs=lambda ids: len(in_flight.intersection(ids)))
+    found = problems(team, runs=in_flight((MAYA, "2026-12-03", "2026-12-08")))
     assert found == ["Maya Patel already has an absence from 2026-12-03 to 2026-12-08 in flight: cancel "
                      "that run or choose other dates."]
 
 
 def test_out_between_finds_an_absence_covering_the_whole_window():
-    in_flight = {run_id_for(JORDAN, "2026-11-20", "2026-12-19")}
-    found = out_between(JORDAN, dt.date(2026, 12, 7), dt.date(2026, 12, 11), 30,
-                        lambda ids: len(in_flight.intersection(ids)))
+    runs = in_flight((JORDAN, "2026-11-20", "2026-12-19"), (MAYA, "2026-12-07", "2026-12-07"))
+    found = out_between(JORDAN, dt.date(2026, 12, 7), dt.date(2026, 12, 11), runs)
     assert found == (dt.date(2026, 11, 20), dt.date(2026, 12, 19))
+
+
+def test_which_in_flight_asks_once_when_all_or_none_are():
+    ids = [f"r{n}" for n in range(40)]
+    asked: list[int] = []
+
+    def count(flying):
+        return lambda some: asked.append(len(some)) or len(flying.intersection(some))
+
+    assert which_in_flight(ids, count(set(ids))) == ids and asked == [40]
+    asked.clear()
+    assert which_in_flight(ids, count(set())) == [] and asked == [40]
+    asked.clear()
+    assert which_in_flight(ids, count(set(ids) - {"r7"})) == [r for r in ids if r != "r7"] and len(asked) < 15
+    asked.clear()
+    assert which_in_flight(ids, count({"r3", "r31"}), most=16) == ["r3", "r31"] and max(asked) <= 16
+
+
+def test_only_contract_run_ids_count_as_absences():
+    ids = [run_id_for("a__b@x.com", "2026-12-01", "2026-12-02"), "manual__2026-12-01T00:00:00+00:00",
+           "absence__someone@x.com__2026-13-01__2026-12-02", "absence__no-dates"]
+    assert [(a.person, a.start, a.end) for a in overlapping(ids, dt.date(2026, 12, 2), dt.date(2026, 12, 9))] == [
+        ("a__b@x.com", dt.date(2026, 12, 1), dt.date(2026, 12, 2))]
 
 
 def test_every_problem_is_reported_at_once(team):
@@ -164,8 +184,8 @@ def test_only_a_manager_in_the_roster_can_have_approved(team):
 
 
 def in_flight(*absences: tuple[str, str, str]):
-    ids = {run_id_for(*a) for a in absences}
-    return lambda candidates: len(ids.intersection(candidates))
+    ids = [run_id_for(*a) for a in absences]
+    return lambda start, end: ids
 
 
 def test_no_warnings_when_coverage_is_fine(team):
@@ -190,16 +210,16 @@ def test_the_approver_is_warned_when_the_buddy_already_covers_someone(team):
 
 
 def test_an_absence_out_of_bounds_asks_airflow_nothing(team):
-    def must_not_ask(run_ids):
-        raise AssertionError(f"asked about {len(run_ids)} runs")
+    def must_not_ask(start, end):
+        raise AssertionError(f"asked about {start} to {end}")
 
     assert problems(team, runs=must_not_ask, end_date="9999-12-31")[0].startswith("The absence lasts 29")
 
 
 def test_an_absence_at_the_ends_of_the_calendar_is_refused_not_crashed(team):
-    found = problems(team, runs=lambda ids: 0, start_date="0001-01-01", end_date="0001-01-02")
+    found = problems(team, runs=in_flight(), start_date="0001-01-01", end_date="0001-01-02")
     assert found == ["A planned absence cannot start in the past (0001-01-01 is before 2026-11-23 in "
                      "America/Denver); log it as unexpected instead."]
-    assert problems(team, runs=lambda ids: 0, kind="unexpected", start_date="9999-12-30", end_date="9999-12-31") == [
+    assert problems(team, runs=in_flight(), kind="unexpected", start_date="9999-12-30", end_date="9999-12-31") == [
         "start_date 9999-12-30 is more than two years away: check the year.",
         "end_date 9999-12-31 is more than two years away: check the year."]

@@ -103,6 +103,10 @@ def test_a_local_time_skipped_by_dst_moves_forward():
     assert local(dt.date(2027, 3, 14), dt.time(2, 30), "America/Denver").strftime("%H:%M %z") == "03:30 -0600"
 
 
+def test_a_roster_time_keeps_its_seconds():
+    assert local(dt.date(2026, 12, 7), dt.time(15, 0, 30), "Europe/London").isoformat() == "2026-12-07T15:00:30+00:00"
+
+
 def test_asia_kolkata(make_absence, team):
     now = pendulum.datetime(2026, 11, 30, 4, 0, tz="UTC")
     t = plan(make_absence, team, now=now, employee=PRIYA, start="2026-12-07", end="2026-12-08")
