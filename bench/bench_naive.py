@@ -37,7 +37,7 @@ def sensor_states(stack: Any) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--absences", type=int, default=200)
-    parser.add_argument("--settle", type=float, default=45, help="seconds to let the scheduler fill the slots")
+    parser.add_argument("--settle", type=float, default=20, help="seconds to let the scheduler fill the slots")
     args = parser.parse_args(argv)
     info = machine()
     print_machine(info)

@@ -62,6 +62,21 @@ def count(stack: Any, run_ids: list[str], task_id: str, states: tuple[str, ...])
             (task_id, *states, *chunk)).fetchone()[0] for chunk in _chunks(run_ids))
 
 
+def task_seconds(stack: Any, run_ids: list[str], task_ids: tuple[str, ...]) -> dict[str, float]:
+    """Mean run time of each task (start to end of its try, as the task instance records it)."""
+    from _common import db, _chunks
+
+    sums: dict[str, list[float]] = {t: [] for t in task_ids}
+    with db(stack) as conn:
+        for chunk in _chunks(run_ids):
+            for task_id, duration in conn.execute(
+                    f"select task_id, duration from task_instance where dag_id='ooo_absence' and duration is not null "
+                    f"and task_id in ({','.join('?' * len(task_ids))}) and run_id in ({','.join('?' * len(chunk))})",
+                    (*task_ids, *chunk)):
+                sums[task_id].append(duration)
+    return {t: round(statistics.mean(v), 2) for t, v in sums.items() if v}
+
+
 def alive(stack: Any) -> None:
     dead = [name for name, proc in stack.procs.items() if proc.poll() is not None]
     if dead:
@@ -118,17 +133,20 @@ def phase_waiting(stack: Any, people: list[str], manager: str, n: int, batch: in
         wait_until(f"absences waiting in team_notice (batch {first // batch + 1})", all_waiting,
                    timeout=120 + batch * 20)
     elapsed = time.monotonic() - t0
-    time.sleep(5)
+    time.sleep(2)
     samples = []
     for _ in range(5):
         samples.append(slot_sample(stack, run_ids))
-        time.sleep(2)
+        time.sleep(1.5)
     held = {k: max(s[k] for s in samples) for k in samples[0]}
     print(f"   all {n} waiting {elapsed:.0f} s after the first filing (filing itself took {filed:.1f} s)")
+    task_s = task_seconds(stack, run_ids, ("validate", "approval", "calendar_cleanup"))
+    print(f"   mean task time (s): {task_s}")
     return {"absences": n, "batch": batch, "filing_s": round(filed, 1),
             "filing_retries_sqlite_locked": __import__("_common").FILING_RETRIES[0],
             "all_waiting_after_s": round(elapsed, 1),
             "started_per_hour": round(n / elapsed * 3600), "peak_running_queued_while_starting": peak["running+queued"],
+            "task_seconds_mean": task_s,
             "while_waiting_max_of_5_samples": held, "run_ids": run_ids,
             "pss_mb": {"before_filing": rss_before, "while_waiting": stack_pss_mb(stack)}}
 
@@ -136,16 +154,16 @@ def phase_waiting(stack: Any, people: list[str], manager: str, n: int, batch: in
 def phase_on_time(stack: Any, server: Any, team_file: Path, people: list[str], manager: str, m: int,
                   seconds_per_absence: float) -> dict[str, Any]:
     zone = ZoneInfo(ZONE)
-    lead = max(75.0, 40 + m * seconds_per_absence * 2.5)
-    moment = (dt.datetime.now(zone) + dt.timedelta(seconds=lead)).replace(second=0, microsecond=0) \
-        + dt.timedelta(minutes=1)
+    # long enough for all m to be waiting first (they start as phase A's did, with a margin)
+    lead = max(60.0, 30 + m * seconds_per_absence * 1.2)
+    moment = (dt.datetime.now(zone) + dt.timedelta(seconds=lead)).replace(microsecond=0)
     if moment.date() != dt.datetime.now(zone).date():
         raise RuntimeError(f"the burst would fall after midnight in {ZONE}: run earlier in the day")
-    set_times(team_file, team_notice=f"{moment:%H:%M}")
+    set_times(team_file, team_notice=f"{moment:%H:%M:%S}")
     tomorrow = moment.date() + dt.timedelta(days=1)
     absences = [({"employee": people[i], "start_date": tomorrow.isoformat(), "end_date": tomorrow.isoformat(),
                   "kind": "planned", "approved_by": manager, "backup_buddy": manager}, None) for i in range(m)]
-    print(f"B. filing {m} absences starting {tomorrow}: team notices all due {moment:%H:%M %Z} "
+    print(f"B. filing {m} absences starting {tomorrow}: team notices all due {moment:%H:%M:%S %Z} "
           f"({(moment - dt.datetime.now(zone)).total_seconds():.0f} s from now)", flush=True)
     log_before = len(server.sandbox.requests)
     run_ids = file_all(stack.api, absences)
@@ -229,8 +247,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--absences", type=int, default=200, help="absences held waiting (phase A)")
     parser.add_argument("--on-time", type=int, default=20, help="absences whose notices fall due together (B)")
-    parser.add_argument("--finish", type=int, default=8, help="whole absences run at once (C)")
-    parser.add_argument("--batch", type=int, default=25, help="absences filed at a time (SQLite: see phase A)")
+    parser.add_argument("--finish", type=int, default=6, help="whole absences run at once (C)")
+    parser.add_argument("--batch", type=int, default=100, help="absences filed at a time (SQLite: see phase A)")
     parser.add_argument("--people", type=int, default=40, help="bench CSMs added to the sample team")
     args = parser.parse_args(argv)
     info = machine()

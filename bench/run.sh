@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Every benchmark, one after another (under 15 minutes on a 2-core machine); each prints its table
-# and writes bench/results/<name>.json. Usage: bench/run.sh [absences held, default 100; 200 takes ~25 min]
+# and writes bench/results/<name>.json. Usage: bench/run.sh [absences held, default 200]
 # The real-stack ones start their own Airflow and sandbox in temp dirs and stop them at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export AIRFLOW_HOME=${AIRFLOW_HOME:-$PWD/.airflow/bench}
 source scripts/airflow-env.sh
-N=${1:-100}
+N=${1:-200}
 started=$(date +%s)
 for step in "bench_dag_parse.py" "bench_timeline.py" "bench_api_economy.py" \
             "bench_naive.py --absences $N" "bench_waiting.py --absences $N"; do
