@@ -17,7 +17,8 @@ B. on time: with A's absences still held, the team's notice time is set to a min
    and ``--on-time`` absences starting tomorrow are filed: all their team notices fall due at the
    same minute (a burst). Delay = the sandbox's timestamp of the Slack chat.postMessage that posts
    each notice (the message's ts, which the sandbox sets on receipt) minus the planned moment
-   (the run's plan XCom, ``plan.timeline.moments.team_notice.at``); p50/p95/max.
+   (the run's plan XCom, ``plan.timeline.moments.team_notice.at``); p50/p95/max, and where it went
+   (the task instance's scheduled and queued times split it: triggerer, scheduler, task).
 C. finish: ``--finish`` sick absences filed late by ops (two days each, last week, logical date the
    first morning: every moment past), so each whole procedure (12 tasks) runs at once: absences
    finished per hour, from the first filing to the last run's success.
@@ -41,6 +42,7 @@ from _common import (  # noqa: E402
 ZONE = "Europe/London"
 SETTINGS = ("core.executor", "core.parallelism", "core.max_active_runs_per_dag", "core.default_pool_task_slot_count",
             "core.max_active_tasks_per_dag", "triggerer.capacity", "scheduler.scheduler_heartbeat_sec",
+            "workers.min_heartbeat_interval",
             "database.sql_alchemy_conn")
 
 
@@ -75,6 +77,34 @@ def task_seconds(stack: Any, run_ids: list[str], task_ids: tuple[str, ...]) -> d
                     (*task_ids, *chunk)):
                 sums[task_id].append(duration)
     return {t: round(statistics.mean(v), 2) for t, v in sums.items() if v}
+
+
+def utc(stored: str) -> dt.datetime:
+    """A timestamp as Airflow stores it in SQLite (UTC, with or without its offset)."""
+    at = dt.datetime.fromisoformat(stored)
+    return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+
+
+def delay_stages(stack: Any, run_ids: list[str], planned: dict[str, dt.datetime],
+                 posted: dict[str, dt.datetime]) -> dict[str, dict[str, float]]:
+    """Where each notice's delay went: the triggerer (moment to the task set scheduled), the scheduler
+    (to queued, waiting for one of the executor's slots), the task (a process started, to the post)."""
+    from _common import db
+
+    spans: dict[str, list[float]] = {"triggerer: moment -> scheduled": [], "scheduler: scheduled -> queued": [],
+                                     "task: queued -> chat.postMessage": []}
+    with db(stack) as conn:
+        rows = conn.execute(
+            f"select run_id, scheduled_dttm, queued_dttm from task_instance where dag_id='ooo_absence' "
+            f"and task_id='team_notice' and run_id in ({','.join('?' * len(run_ids))})", run_ids).fetchall()
+    for run_id, scheduled, queued in rows:
+        key = run_key(run_id)
+        if not (scheduled and queued and key in posted):
+            continue
+        at = [planned[key], *(utc(t) for t in (scheduled, queued)), posted[key]]
+        for stage, start, end in zip(spans, at, at[1:]):
+            spans[stage].append((end - start).total_seconds())
+    return {stage: {"p50": round(percentile(v, 50), 1), "max": round(max(v), 1)} for stage, v in spans.items() if v}
 
 
 def alive(stack: Any) -> None:
@@ -194,6 +224,7 @@ def phase_on_time(stack: Any, server: Any, team_file: Path, people: list[str], m
                 if key in planned:
                     posted[key] = dt.datetime.fromtimestamp(float(message["ts"]), dt.timezone.utc)
     delays = [(posted[k] - planned[k]).total_seconds() for k in planned if k in posted]
+    stages = delay_stages(stack, run_ids, planned, posted)
     log = list(server.sandbox.requests)[log_before:]
     after = [r for r in log if r["api"] == "slack" and r["path"].endswith("chat.postMessage")
              and dt.datetime.fromisoformat(r["at"]) >= moment]
@@ -205,8 +236,10 @@ def phase_on_time(stack: Any, server: Any, team_file: Path, people: list[str], m
                           "mean": round(statistics.mean(delays), 1)} if delays else None,
               "delays_s": sorted(round(d, 2) for d in delays),
               "request_log_postMessage_after_moment_s": log_delays,
-              "within_10s": sum(d <= 10 for d in delays)}
+              "within_10s": sum(d <= 10 for d in delays), "stages_s": stages}
     print(f"   delay moment -> chat.postMessage: {result['delay_s']}; {result['within_10s']}/{len(delays)} within 10 s")
+    for stage, figures in stages.items():
+        print(f"     {stage:<34} p50 {figures['p50']:>5} s   max {figures['max']:>5} s")
     return result
 
 

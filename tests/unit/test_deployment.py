@@ -23,6 +23,21 @@ def test_compose_runs_every_airflow_component_with_the_run_id_pattern():
     assert pattern in (ROOT / "config" / "airflow.env").read_text()
 
 
+# What only the single-machine checkout sets: its executor, and a quicker look for new DAG files.
+CHECKOUT_ONLY = {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR",
+                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"}
+
+
+def test_compose_has_the_checkouts_airflow_settings():
+    """A setting the product relies on (run ids, retries, slots freed at once) holds in both."""
+    from ooo.devstack import checkout_settings
+
+    compose_env = compose()["x-airflow-common"]["environment"]
+    shared = {key: value for key, value in checkout_settings().items() if key not in CHECKOUT_ONLY}
+    assert "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL" in shared
+    assert {key: compose_env.get(key) for key in shared} == shared
+
+
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
                     "airflow-triggerer", "airflow-init")
 
