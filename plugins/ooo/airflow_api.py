@@ -20,6 +20,12 @@ from ooo.absence import run_id_for
 DAG_ID = "ooo_absence"
 CONNECTION = "ooo_airflow"
 IN_FLIGHT = ("queued", "running")  # run states of an absence that is still to be carried out
+#: Answers worth asking again, after these pauses: on SQLite the API server gives up on the
+#: database's lock after 2 s and answers 500 (``ooo.embedded_db``); a proxy may answer 502-504.
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+RETRY_DELAYS = (1.0, 2.0, 4.0)
+#: Asked again only when asking twice does what asking once does (not a trigger: its run may exist).
+IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 class AirflowApiError(RuntimeError):
@@ -57,18 +63,28 @@ class AirflowApi:
             host = f"{host}:{conn.port}"
         return cls(host, conn.login or "", conn.password or "")
 
+    def _request(self, method: str, url: str, again: bool, **kwargs: Any) -> Any:
+        """One request; if ``again``, asked again after :data:`RETRY_DELAYS` while the answer is a 5xx."""
+        delays = iter(RETRY_DELAYS if again else ())
+        while True:
+            r = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            delay = next(delays, None) if r.status_code in RETRY_STATUSES else None
+            if delay is None:
+                return r
+            time.sleep(delay)
+
     def _auth(self) -> dict[str, str]:
         if self._token is None:
-            r = self._session.post(f"{self.base_url}/auth/token", timeout=self.timeout,
-                                   json={"username": self.username, "password": self.password})
+            r = self._request("POST", f"{self.base_url}/auth/token", again=True,
+                              json={"username": self.username, "password": self.password})
             if r.status_code not in (200, 201):
                 raise AirflowApiError(f"Airflow refused the login for {self.username}: {r.status_code} {r.text}")
             self._token = r.json()["access_token"]
         return {"Authorization": f"Bearer {self._token}"}
 
     def call(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        r = self._session.request(method, f"{self.base_url}/api/v2/{path}", headers=self._auth(),
-                                  timeout=self.timeout, **kwargs)
+        r = self._request(method, f"{self.base_url}/api/v2/{path}", again=method in IDEMPOTENT,
+                          headers=self._auth(), **kwargs)
         if r.status_code not in ok:
             raise AirflowApiError(f"{method} /api/v2/{path}: {r.status_code} {r.text}")
         return r.json() if r.content else None
@@ -93,8 +109,8 @@ class AirflowApi:
     def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], logical_date: str | None = None,
                 what: str = "it was triggered before") -> dict[str, Any]:
         body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf}
-        r = self._session.post(f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns", json=body,
-                               headers=self._auth(), timeout=self.timeout)
+        r = self._request("POST", f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns", again=False, json=body,
+                          headers=self._auth())
         if r.status_code == 409:
             raise AirflowApiError(f"{run_id} exists already: {what}")
         if r.status_code != 200:
@@ -133,10 +149,10 @@ class AirflowApi:
 
     def xcom(self, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
         """A task's XCom value, or None when it has none (a step that did not run)."""
-        r = self._session.get(
-            f"{self.base_url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
-            params={"map_index": map_index, "deserialize": "true", "stringify": "false"},
-            headers=self._auth(), timeout=self.timeout)
+        r = self._request(
+            "GET", f"{self.base_url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
+            again=True, params={"map_index": map_index, "deserialize": "true", "stringify": "false"},
+            headers=self._auth())
         if r.status_code == 404:
             return None
         if r.status_code != 200:
