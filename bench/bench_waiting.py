@@ -35,8 +35,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from _common import (  # noqa: E402
-    bench_people, config, file_all, machine, percentile, print_machine, real_stack, run_key, run_states, save,
-    set_times, stack_pss_mb, table, ti_states, triggers,
+    FILING_RETRIES, _chunks, bench_people, config, db, file_all, machine, percentile, print_machine, real_stack,
+    run_key, run_states, save, set_times, stack_pss_mb, table, ti_states, triggers,
 )
 
 ZONE = "Europe/London"
@@ -55,8 +55,6 @@ def slot_sample(stack: Any, run_ids: list[str]) -> dict[str, Any]:
 
 
 def count(stack: Any, run_ids: list[str], task_id: str, states: tuple[str, ...]) -> int:
-    from _common import db, _chunks
-
     with db(stack) as conn:
         return sum(conn.execute(
             f"select count(*) from task_instance where dag_id='ooo_absence' and task_id=? and state in "
@@ -66,8 +64,6 @@ def count(stack: Any, run_ids: list[str], task_id: str, states: tuple[str, ...])
 
 def task_seconds(stack: Any, run_ids: list[str], task_ids: tuple[str, ...]) -> dict[str, float]:
     """Mean run time of each task (start to end of its try, as the task instance records it)."""
-    from _common import db, _chunks
-
     sums: dict[str, list[float]] = {t: [] for t in task_ids}
     with db(stack) as conn:
         for chunk in _chunks(run_ids):
@@ -89,14 +85,12 @@ def delay_stages(stack: Any, run_ids: list[str], planned: dict[str, dt.datetime]
                  posted: dict[str, dt.datetime]) -> dict[str, dict[str, float]]:
     """Where each notice's delay went: the triggerer (moment to the task set scheduled), the scheduler
     (to queued, waiting for one of the executor's slots), the task (a process started, to the post)."""
-    from _common import db
-
     spans: dict[str, list[float]] = {"triggerer: moment -> scheduled": [], "scheduler: scheduled -> queued": [],
                                      "task: queued -> chat.postMessage": []}
     with db(stack) as conn:
-        rows = conn.execute(
+        rows = [row for chunk in _chunks(run_ids) for row in conn.execute(
             f"select run_id, scheduled_dttm, queued_dttm from task_instance where dag_id='ooo_absence' "
-            f"and task_id='team_notice' and run_id in ({','.join('?' * len(run_ids))})", run_ids).fetchall()
+            f"and task_id='team_notice' and run_id in ({','.join('?' * len(chunk))})", chunk)]
     for run_id, scheduled, queued in rows:
         key = run_key(run_id)
         if not (scheduled and queued and key in posted):
@@ -173,7 +167,7 @@ def phase_waiting(stack: Any, people: list[str], manager: str, n: int, batch: in
     task_s = task_seconds(stack, run_ids, ("validate", "approval", "calendar_cleanup"))
     print(f"   mean task time (s): {task_s}")
     return {"absences": n, "batch": batch, "filing_s": round(filed, 1),
-            "filing_retries_sqlite_locked": __import__("_common").FILING_RETRIES[0],
+            "filing_retries_sqlite_locked": FILING_RETRIES[0],
             "all_waiting_after_s": round(elapsed, 1),
             "started_per_hour": round(n / elapsed * 3600), "peak_running_queued_while_starting": peak["running+queued"],
             "task_seconds_mean": task_s,
@@ -202,7 +196,7 @@ def phase_on_time(stack: Any, server: Any, team_file: Path, people: list[str], m
         count(stack, run_ids, "team_notice", ("deferred",)) == m or dt.datetime.now(zone) >= moment),
         timeout=lead + 120)
     waiting_at_moment = count(stack, run_ids, "team_notice", ("deferred",))
-    with __import__("_common").db(stack) as conn:
+    with db(stack) as conn:
         held_total = conn.execute("select count(*) from task_instance where dag_id='ooo_absence' "
                                   "and state='deferred'").fetchone()[0]
     held_at_moment = {"deferred_task_instances": held_total, "triggers": triggers(stack)[0]}
@@ -259,7 +253,7 @@ def phase_finish(stack: Any, people: list[str], k: int) -> dict[str, Any]:
 
     def finished() -> tuple[str, bool]:
         alive(stack)
-        with __import__("_common").db(stack) as conn:
+        with db(stack) as conn:
             rows = dict(conn.execute(
                 f"select state, count(*) from dag_run where run_id in ({','.join('?' * len(run_ids))}) group by state",
                 run_ids).fetchall())
