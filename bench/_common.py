@@ -1,6 +1,6 @@
 """Shared by the benchmarks: the machine, a real stack against a sandbox, the metadata DB, results.
 
-The real-stack benchmarks start what the end-to-end tests start (``ooo.devstack.Stack``: api-server,
+The real-stack benchmarks start what the end-to-end tests start (``devstack.stack.Stack``: api-server,
 scheduler, dag-processor, triggerer; LocalExecutor on SQLite, the checkout's ``config/airflow.env``)
 in a temporary AIRFLOW_HOME, against an in-process sandbox whose request log is made long enough
 to keep every request of the run.
@@ -132,7 +132,7 @@ def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, 
                client_timeout: int | None = None, **times: str) -> Iterator[tuple[Any, Any, Path]]:
     """(stack, sandbox server, team file): Airflow as the demo runs it, in a temp AIRFLOW_HOME."""
     from ooo.airflow_api import AirflowApi
-    from ooo.devstack import Stack, free_port
+    from devstack.stack import Stack, free_port
     from ooo.team import load_team
     from sandbox import connection_env, start_sandbox
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.reliability_faults [--absences 52] [--rate 0.3]   (from the checkout's root)
 
-Airflow as the demo runs it (``ooo.devstack.Stack``) against an in-process sandbox that answers
+Airflow as the demo runs it (``devstack.stack.Stack``) against an in-process sandbox that answers
 ``rate`` of all calls, on every API, with a fault drawn evenly from 429 + Retry-After, 5xx, a
 timeout, a dropped connection, and 5xx / timeout / dropped connection after applying the request.
 Clients time out after 2 s (the sandbox holds a timed-out answer 3 s); steps retry as
@@ -79,14 +79,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=840, help="give up waiting after this many seconds")
     parser.add_argument("--postgres", action="store_true",
-                        help="Airflow's metadata DB on a throwaway PostgreSQL (ooo.devstack_postgres), not SQLite")
+                        help="Airflow's metadata DB on a throwaway PostgreSQL (devstack.postgres), not SQLite")
     args = parser.parse_args()
     info = machine()
     print_machine(info)
     env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "6", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "2"}
     with contextlib.ExitStack() as cleanup:
         if args.postgres:  # the production metadata DB: no single writer to queue behind
-            from ooo.devstack_postgres import Postgres
+            from devstack.postgres import Postgres
 
             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = cleanup.enter_context(Postgres()).database()
         return run_batch(args, info, env)

@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 source scripts/airflow-env.sh
-exec python -m ooo.devstack "$@"
+exec python -m devstack "$@"

@@ -17,4 +17,4 @@ if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ];
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 .venv/bin/uv pip install --quiet --python .venv/bin/python \
-  -r requirements.txt -c constraints.txt -e .
+  -r requirements.txt -r requirements-dev.txt -c constraints.txt -e .

@@ -29,6 +29,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.request import urlopen
 
 import pendulum
 
@@ -107,8 +108,6 @@ def _absences_in_flight(api, exclude: str) -> AbsencesInFlight:
 
 def _connect_services(sandbox: str | None) -> None:
     """The ooo_* connections as configured (``AIRFLOW_CONN_OOO_*``); with none, or ``--sandbox``, the sandbox's."""
-    from ooo.preview import DEFAULT_SANDBOX_URL, sandbox_connections
-
     if not sandbox and any(name.startswith("AIRFLOW_CONN_OOO_") for name in os.environ):
         return
     url = sandbox or os.environ.get("OOO_SANDBOX_URL") or DEFAULT_SANDBOX_URL
@@ -118,6 +117,17 @@ def _connect_services(sandbox: str | None) -> None:
         raise SystemExit(f"ooo: no ooo_* connection is configured (AIRFLOW_CONN_OOO_*) and no sandbox answers "
                          f"at {url} ({exc}): start one (scripts/demo.sh, or python -m sandbox) or set the "
                          "connections") from exc
+
+
+#: The demo's sandbox (``scripts/demo.sh``): where ``--services`` reads when no connection is configured.
+DEFAULT_SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('OOO_SANDBOX_PORT', '8090')}"
+
+
+def sandbox_connections(url: str) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` values for a running sandbox's APIs (its ``/_sandbox/connections``)."""
+    with urlopen(f"{url.rstrip('/')}/_sandbox/connections", timeout=10) as response:  # noqa: S310 - loopback
+        conns = json.load(response)
+    return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in conns.items()}
 
 
 def _aware(value: str) -> dt.datetime:

@@ -14,11 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, cast
-from urllib.request import urlopen
 from zoneinfo import ZoneInfo
 
 from ooo.absence import Absence
@@ -33,7 +31,6 @@ from ooo.timeline import STEPS, Moment, Timeline
 Status = Literal["scheduled", "at_once", "skipped"]
 #: Moments that are meetings ``calendar_cleanup`` books, not tasks that wait.
 MEETINGS = ("handover_meeting", "coverage_review")
-DEFAULT_SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('OOO_SANDBOX_PORT', '8090')}"
 
 log = logging.getLogger(__name__)
 
@@ -206,13 +203,6 @@ def preview_context(absence: Absence, team: Team, timeline: Timeline, now: dt.da
     """A step context over read-only clients, as the steps would get it at ``now``."""
     return StepContext(absence=absence, team=team, timeline=timeline, run_id=run_id or absence.run_id,
                        now=now, services=ReadOnlyServices())
-
-
-def sandbox_connections(url: str) -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` values for a running sandbox's APIs (its ``/_sandbox/connections``)."""
-    with urlopen(f"{url.rstrip('/')}/_sandbox/connections", timeout=10) as response:  # noqa: S310 - loopback
-        conns = json.load(response)
-    return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in conns.items()}
 
 
 # -- rendering --------------------------------------------------------------------------------

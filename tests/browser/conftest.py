@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from sandbox import SandboxServer
 from tests.e2e.stack import real_stack
 

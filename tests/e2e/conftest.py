@@ -12,7 +12,7 @@ from airflow.models import DagRun, TaskInstance
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 
-from ooo.devstack_postgres import Postgres
+from devstack.postgres import Postgres
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 

@@ -1,6 +1,6 @@
 """Real Airflow for the end-to-end tests: the stack against a sandbox, and how people use it.
 
-``real_stack`` starts the api-server, scheduler, dag-processor and triggerer (``ooo.devstack``)
+``real_stack`` starts the api-server, scheduler, dag-processor and triggerer (``devstack``)
 against a fresh sandbox, with a copy of the sample team that works every day (so "yesterday"
 and "in three days" are working days whenever the suite runs). The helpers answer approvals as
 a manager does and read runs as ops do, through the REST API.
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from ooo.devstack import Stack, free_port
+from devstack.stack import Stack, free_port
 from ooo.team import SAMPLE_TEAM_FILE, load_team
 from sandbox import SandboxServer, connection_env, start_sandbox
 

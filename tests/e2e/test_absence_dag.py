@@ -8,7 +8,7 @@ import pendulum
 import pytest
 
 from ooo.absence import absence_from_dict
-from ooo.devstack import sample_absences
+from devstack.demo import sample_absences
 from ooo.timeline import plan_timeline
 from tests.e2e.conftest import review_records, run_absence, run_plan
 from tests.e2e.effects import effects_of

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ooo.cli import main
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from ooo.team import load_team
 from sandbox import SandboxServer
 from tests.e2e.stack import (answer, by_task, finished, next_minute, planned, real_stack, state_of,

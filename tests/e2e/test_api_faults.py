@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from ooo.devstack import sample_absences
+from devstack.demo import sample_absences
 from ooo.steps import run_key
 from ooo.timeline import local
 from sandbox import connection_env

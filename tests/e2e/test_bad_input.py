@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ooo.airflow_api import DAG_ID, AirflowApiError
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from sandbox import SandboxServer
 from tests.e2e.stack import by_task, finished, planned, real_stack, state_of
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ooo.devstack import free_port
+from devstack.stack import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
 
@@ -33,7 +33,7 @@ def test_demo_files_the_samples_and_ctrl_c_stops_everything(tmp_path, metadata_b
     home = tmp_path / "demo"
     env = {**os.environ, "AIRFLOW_HOME": str(home)}
     demo = subprocess.Popen(
-        [sys.executable, "-m", "ooo.devstack", "--airflow-port", str(free_port()), "--sandbox-port",
+        [sys.executable, "-m", "devstack", "--airflow-port", str(free_port()), "--sandbox-port",
          str(free_port()), "--home", str(home)] + (["--postgres"] if metadata_backend == "postgres" else []),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output = []

@@ -17,7 +17,7 @@ import pendulum
 import pytest
 
 from ooo.cli import main
-from ooo.devstack import sample_absences
+from devstack.demo import sample_absences
 from ooo.steps.auto_reply import auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
 from ooo.steps.notices import team_notice

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from ooo.team import Team, load_team
 from sandbox import SandboxServer
 from sandbox.core import Faults

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ooo.cli import main
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from ooo.team import load_team
 from sandbox import SandboxServer, connection_env
 from tests.e2e.effects import effects_of

@@ -30,7 +30,7 @@ CHECKOUT_ONLY = {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__SCHEDULER__STANDALONE_DAG_
 
 def test_compose_has_the_checkouts_airflow_settings():
     """A setting the product relies on (run ids, retries, slots freed at once) holds in both."""
-    from ooo.devstack import checkout_settings
+    from devstack.stack import checkout_settings
 
     compose_env = compose()["x-airflow-common"]["environment"]
     shared = {key: value for key, value in checkout_settings().items() if key not in CHECKOUT_ONLY}

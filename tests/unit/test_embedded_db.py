@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from ooo.embedded_db import API_SERVER_CONNECT_ARGS_PATH, CONNECT_ARGS_PATH, sqlite_path, use_write_ahead_log
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from ooo.operators import TEAM_FILE_VARIABLE
 from ooo.team import SAMPLE_TEAM_FILE, Team, load_team
 from sandbox import SandboxServer

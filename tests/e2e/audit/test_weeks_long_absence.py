@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 import pytest
 
-from ooo.devstack import Stack
+from devstack.stack import Stack
 from ooo.team import Team
 from tests.e2e.audit.conftest import MAYA, SAM, extra_holidays, sam_start
 from tests.e2e.stack import state_of, triggers_for

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ooo.devstack import _signal_group, free_port
+from devstack.stack import _signal_group, free_port
 
 SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
             "max_connections": "200"}  # each Airflow process keeps a pool; a stack has a dozen or more
