@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -85,11 +84,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def run_key(run_id: str) -> str:
-    """The key a run's side effects carry (``StepContext.key``)."""
-    return hashlib.sha256(run_id.encode()).hexdigest()[:20]
-
-
 # -- the team --------------------------------------------------------------------------------
 def write_team(path: Path, people: int = 0, timezone: str = "Europe/London", **times: str) -> Path:
     """The sample team working every day, no holidays, plus ``people`` CSMs (``csmNNN@``) in one
@@ -131,8 +125,8 @@ def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, 
                env: dict[str, str] | None = None, timezone: str = "Europe/London",
                client_timeout: int | None = None, **times: str) -> Iterator[tuple[Any, Any, Path]]:
     """(stack, sandbox server, team file): Airflow as the demo runs it, in a temp AIRFLOW_HOME."""
-    from ooo.airflow_api import AirflowApi
     from devstack.stack import Stack, free_port
+    from ooo.airflow_api import AirflowApi
     from ooo.team import load_team
     from sandbox import connection_env, start_sandbox
 

@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from _common import (  # noqa: E402
-    FILING_RETRIES, config, db, machine, print_machine, real_stack, save, stack_pss_mb, table, trigger, triggers,
+    FILING_RETRIES,
+    config,
+    db,
+    machine,
+    print_machine,
+    real_stack,
+    save,
+    stack_pss_mb,
+    table,
+    trigger,
+    triggers,
 )
 
 DAGS = Path(__file__).resolve().parent / "naive_dags"

@@ -12,8 +12,7 @@ import time
 
 import pendulum
 
-from ooo.absence import (AbsenceRejected, coverage_warnings, overlapping, parse_absence, run_id_for,
-                         which_in_flight)
+from ooo.absence import AbsenceRejected, coverage_warnings, overlapping, parse_absence, run_id_for, which_in_flight
 from ooo.team import load_team
 from ooo.timeline import plan_timeline
 

@@ -35,9 +35,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from _common import (  # noqa: E402
-    FILING_RETRIES, _chunks, bench_people, config, db, file_all, machine, percentile, print_machine, real_stack,
-    run_key, run_states, save, set_times, stack_pss_mb, table, ti_states, triggers,
+    FILING_RETRIES,
+    _chunks,
+    bench_people,
+    config,
+    db,
+    file_all,
+    machine,
+    percentile,
+    print_machine,
+    real_stack,
+    run_states,
+    save,
+    set_times,
+    stack_pss_mb,
+    table,
+    ti_states,
+    triggers,
 )
+
+from ooo.keys import run_key
 
 ZONE = "Europe/London"
 SETTINGS = ("core.executor", "core.parallelism", "core.max_active_runs_per_dag", "core.default_pool_task_slot_count",

@@ -95,7 +95,7 @@ def main() -> int:
 def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
     from ooo.absence import run_id_for
     from ooo.airflow_api import AirflowApiError
-    from ooo.steps import run_key
+    from ooo.keys import run_key
     from ooo.team import load_team
     from sandbox.core import Faults
     from tests.e2e.fault_tally import Run, tally

@@ -28,13 +28,15 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, Param, task
 
-from ooo.alerts import failure_alert
-from ooo.operators import AbsenceStep, ManagerApproval, validate
+from ooo.notifiers import failure_alert
+from ooo.operators import AbsenceStep, ManagerApproval
+from ooo.procedure import Step
 from ooo.steps.auto_reply import auto_reply_off, auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
 from ooo.steps.digest import return_digest
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
 from ooo.steps.sms_review import sms_review
+from ooo.validate import validate_absence
 
 # No NUL in free text: PostgreSQL's JSONB (where Airflow keeps a run's conf) cannot hold U+0000, so
 # such a filing failed with a 422 "Value rejected by database" instead of naming the param.
@@ -104,26 +106,26 @@ with DAG(
 ) as dag:
 
     # A rejection is the filer's to fix (the task's log says what): no ops alert, no channel touched.
-    @task(task_id="validate", retries=0, on_failure_callback=None)
-    def validate_absence(params: dict, **context) -> list[dict]:
+    @task(task_id=Step.VALIDATE, retries=0, on_failure_callback=None)
+    def validate(params: dict, **context) -> list[dict]:
         """Reject bad input before any side effect; plan the timeline; return the review days."""
-        return validate(params, context)
+        return validate_absence(params, context)
 
-    review_days = validate_absence()
-    approval = ManagerApproval(task_id="approval", retries=0)
-    cleanup = AbsenceStep(task_id="calendar_cleanup", action=calendar_cleanup)
-    notice = AbsenceStep(task_id="team_notice", action=team_notice)
-    handover = AbsenceStep(task_id="buddy_handover", action=buddy_handover)
-    voicemail = AbsenceStep(task_id="voicemail_reminder", action=voicemail_reminder)
-    reply_on = AbsenceStep(task_id="auto_reply_on", action=auto_reply_on)
+    review_days = validate()
+    approval = ManagerApproval(task_id=Step.APPROVAL, retries=0)
+    cleanup = AbsenceStep(task_id=Step.CALENDAR_CLEANUP, action=calendar_cleanup)
+    notice = AbsenceStep(task_id=Step.TEAM_NOTICE, action=team_notice)
+    handover = AbsenceStep(task_id=Step.BUDDY_HANDOVER, action=buddy_handover)
+    voicemail = AbsenceStep(task_id=Step.VOICEMAIL_REMINDER, action=voicemail_reminder)
+    reply_on = AbsenceStep(task_id=Step.AUTO_REPLY_ON, action=auto_reply_on)
     reviews = AbsenceStep.partial(
-        task_id="sms_review",
+        task_id=Step.SMS_REVIEW,
         action=sms_review,
         max_active_tis_per_dagrun=1,  # one review (and one trigger) at a time, day by day
         map_index_template="{{ task.review['label'] }}",
     ).expand(review=review_days)
-    reply_off = AbsenceStep(task_id="auto_reply_off", action=auto_reply_off)
-    digest = AbsenceStep(task_id="return_digest", action=return_digest)
+    reply_off = AbsenceStep(task_id=Step.AUTO_REPLY_OFF, action=auto_reply_off)
+    digest = AbsenceStep(task_id=Step.RETURN_DIGEST, action=return_digest)
 
     review_days >> approval >> cleanup >> notice >> handover >> voicemail >> reply_on >> reviews
     reviews >> reply_off >> digest

@@ -14,8 +14,8 @@ import pendulum
 from airflow.sdk import DAG, Param, task
 
 from ooo.absence import RUN_ID_PATTERN
-from ooo.alerts import failure_alert
 from ooo.changes import in_task, shorten_absence, stop_absence, undo_absence
+from ooo.notifiers import failure_alert
 
 CANCEL_DOC = """
 ### ooo_cancel: cancel a filed absence, and undo what it did
@@ -46,11 +46,11 @@ def absence_run_id() -> Param:
                  description="The ooo_absence run's id: absence__<employee>__<first day>__<last day>.")
 
 
-CHANGE_DAG = {"schedule": None, "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"), "catchup": False,
+CHANGE_DAG = {"start_date": pendulum.datetime(2026, 1, 1, tz="UTC"), "catchup": False,
               "tags": ["ooo"], "default_args": {"owner": "client-services"}}
 
 with DAG(dag_id="ooo_cancel", description="Cancel a filed absence and undo what it did", doc_md=CANCEL_DOC,
-         params={"absence_run_id": absence_run_id()}, **CHANGE_DAG):
+         schedule=None, params={"absence_run_id": absence_run_id()}, **CHANGE_DAG):
 
     # A refused change is the filer's to fix (the log says why): no retries, no ops alert.
     @task(task_id="stop_absence", retries=0)
@@ -59,7 +59,7 @@ with DAG(dag_id="ooo_cancel", description="Cancel a filed absence and undo what 
 
     @task(task_id="undo_absence", on_failure_callback=failure_alert)
     def undo(params: dict, **context) -> dict:
-        return undo_absence(run_id=params["absence_run_id"], **in_task(context))
+        return undo_absence(run_id=params["absence_run_id"], **in_task(context)).to_dict()
 
     stop() >> undo()
 
@@ -68,10 +68,11 @@ with DAG(dag_id="ooo_shorten", description="End a filed absence early (a new las
          params={"absence_run_id": absence_run_id(),
                  "end_date": Param(type="string", format="date", title="New last day out",
                                    description="In the employee's time zone; before the current last day.")},
-         **CHANGE_DAG):
+         schedule=None, **CHANGE_DAG):
 
     @task(task_id="shorten_absence", retries=0)
     def shorten(params: dict, **context) -> dict:
-        return shorten_absence(run_id=params["absence_run_id"], new_end=params["end_date"], **in_task(context))
+        return shorten_absence(run_id=params["absence_run_id"], new_end=params["end_date"],
+                               **in_task(context)).to_dict()
 
     shorten()

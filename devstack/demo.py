@@ -83,7 +83,7 @@ def demo(argv: list[str] | None = None) -> int:
             try:
                 run = stack.api.trigger_absence(params, logical_date)
                 print(f"demo: filed {run['dag_run_id']}")
-            except Exception as exc:  # a restarted demo finds its absences filed already
+            except Exception as exc:  # noqa: BLE001 - a restarted demo finds its absences filed already
                 print(f"demo: {exc}")
         print(DEMO_MESSAGE.format(url=stack.url, password=stack.password, sandbox=sandbox.url, logs=stack.logs))
         while True:

@@ -8,8 +8,6 @@ period: Airflow's scheduler was seen to outlive a SIGTERM, and its children with
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import os
 import secrets
@@ -22,8 +20,13 @@ from pathlib import Path
 from typing import IO
 
 from ooo.airflow_api import AirflowApi
-from ooo.embedded_db import (API_SERVER_CONNECT_ARGS_PATH, CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path,
-                             use_write_ahead_log)
+from ooo.embedded_db import (
+    API_SERVER_CONNECT_ARGS_PATH,
+    CONNECT_ARGS,
+    CONNECT_ARGS_PATH,
+    sqlite_path,
+    use_write_ahead_log,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")

@@ -29,7 +29,7 @@ def _board_page() -> str:
     from airflow.utils.session import create_session
 
     from ooo.board import WINDOW_DAYS, board_rows, read_runs
-    from ooo.messages import render
+    from ooo.templates import render
 
     now = timezone.utcnow()
     with create_session() as session:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine or a set-up one: setup, a migrated test database in
-# .airflow/test, then pytest (unit, integration against the sandbox, DAG integrity, end to end).
-# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -q`. Two workers by default
+# The whole test suite, on a fresh machine or a set-up one: setup, ruff and mypy, a migrated test database in
+# .airflow/test, then pytest (the package's tests, the DAGs, the deployment, end to end, the browser).
+# Extra arguments go to pytest, e.g. `scripts/test.sh tests/ooo -q`. Two workers by default
 # (OOO_TEST_WORKERS; 0 runs in this process, as `-s` needs): the real stacks spend most of their
 # time waiting for a moment, so two share a 2-core machine well.
 # The real-scheduler module runs on SQLite and on a throwaway PostgreSQL (the production database);
@@ -13,5 +13,8 @@ scripts/setup-system.sh  # PostgreSQL and Chromium, when missing
 export AIRFLOW_HOME=$PWD/.airflow/test
 export AIRFLOW__CORE__DEFAULT_TASK_RETRIES=0  # a failing step fails its test at once
 source scripts/airflow-env.sh
+# The checks people run themselves: lint (ruff, with Airflow's AIR rules) and the type check of plugins/ooo.
+ruff check --quiet .
+mypy --no-error-summary
 airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/migrate.log"; exit 1; }
 exec python -m pytest -n "${OOO_TEST_WORKERS:-2}" --dist loadgroup "$@"

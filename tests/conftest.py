@@ -11,7 +11,8 @@ import pytest
 
 from ooo.absence import Absence, parse_absence
 from ooo.services import Services
-from ooo.steps import Records, StepContext
+from ooo.records import Records
+from ooo.steps import StepContext
 from ooo.team import Team, load_team
 from ooo.timeline import plan_timeline
 from sandbox import SandboxServer, connection_env, start_sandbox

@@ -63,7 +63,7 @@ class Absence:
         return self.kind == "unexpected"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe record (XCom); :func:`absence_from_dict` reads it back."""
+        """A JSON-safe record (the plan's XCom); :meth:`from_dict` reads it back."""
         return {
             "employee": asdict(self.employee),
             "buddy": asdict(self.buddy),
@@ -77,20 +77,20 @@ class Absence:
             "approved_by": asdict(self.approved_by) if self.approved_by else None,
         }
 
-
-def absence_from_dict(raw: Mapping[str, Any]) -> Absence:
-    return Absence(
-        employee=Person(**raw["employee"]),
-        buddy=Person(**raw["buddy"]),
-        manager=Person(**raw["manager"]) if raw.get("manager") else None,
-        start=dt.date.fromisoformat(raw["start"]),
-        end=dt.date.fromisoformat(raw["end"]),
-        kind=raw["kind"],
-        reachable=bool(raw["reachable"]),
-        note=raw.get("note") or "",
-        requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
-        approved_by=Person(**raw["approved_by"]) if raw.get("approved_by") else None,
-    )
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Absence:
+        return cls(
+            employee=Person.from_dict(raw["employee"]),
+            buddy=Person.from_dict(raw["buddy"]),
+            manager=Person.from_dict(raw["manager"]) if raw.get("manager") else None,
+            start=dt.date.fromisoformat(raw["start"]),
+            end=dt.date.fromisoformat(raw["end"]),
+            kind=raw["kind"],
+            reachable=bool(raw["reachable"]),
+            note=raw.get("note") or "",
+            requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
+            approved_by=Person.from_dict(raw["approved_by"]) if raw.get("approved_by") else None,
+        )
 
 
 def run_id_for(employee: str, start: dt.date | str, end: dt.date | str) -> str:
@@ -149,8 +149,9 @@ def parse_absence(
                 f"A planned absence cannot start in the past ({start} is before {today} in "
                 f"{employee.timezone}); log it as unexpected instead."
             )
-    in_limits = start and end and 0 <= (end - start).days < team.max_absence_days
-    if in_limits and employee and in_flight is not None:  # an absence out of bounds has no overlaps to find
+    # An absence out of bounds has no overlaps to find.
+    in_limits = start is not None and end is not None and 0 <= (end - start).days < team.max_absence_days
+    if in_limits and start and end and employee and in_flight is not None:
         clash = out_between(employee.email, start, end, in_flight)
         if clash:
             problems.append(

@@ -25,16 +25,16 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from ooo.absence import Absence, absence_from_dict
+from ooo.absence import Absence
 from ooo.airflow_api import DAG_ID
-from ooo.steps import PLAN_KEY, PLAN_TASK
-from ooo.timeline import timeline_from_dict
+from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
+from ooo.procedure import Step
 
 #: Days after today the board looks ahead.
 WINDOW_DAYS = 30
 #: A finished run older than this cannot concern today: its absence was over when it ended.
 FINISHED_WITHIN = dt.timedelta(days=WINDOW_DAYS + 2)
-APPROVAL_TASK, NOTICE_TASK = "approval", "team_notice"
+APPROVAL_TASK, NOTICE_TASK = Step.APPROVAL.value, Step.TEAM_NOTICE.value
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,8 @@ def board_rows(runs: Iterable[RunFacts], now: dt.datetime, base_url: str = "",
         plan = facts.plan
         if not plan or plan.get("dry_run"):
             continue
-        absence = absence_from_dict(plan["absence"])
-        timeline = timeline_from_dict(plan["timeline"])
+        planned = Plan.from_dict(plan)
+        absence, timeline = planned.absence, planned.timeline
         today = now.astimezone(ZoneInfo(timeline.timezone)).date()
         if absence.start > today + dt.timedelta(days=days) or timeline.return_day < today:
             continue

@@ -14,16 +14,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ooo.absence import Absence, absence_from_dict
 from ooo.airflow_api import IN_FLIGHT, AirflowApi, AirflowApiError
-from ooo.messages import short_date
-from ooo.notes import plan_note
+from ooo.plan import PLAN_KEY, PLAN_TASK, Change, Plan
+from ooo.procedure import Step
+from ooo.records import SINGLE_RECORD_STEPS, ApprovalAnswer, BackEarly, Cancellation, Records
+from ooo.run_note import run_note
 from ooo.services import Services
-from ooo.steps import PLAN_KEY, PLAN_TASK, RECORDED_STEPS, Records, StepContext
 from ooo.steps.back_early import back_early
 from ooo.steps.cancel import cancel_absence
+from ooo.steps.context import StepContext
 from ooo.team import Team
-from ooo.timeline import Timeline, plan_timeline, timeline_from_dict
+from ooo.templates import short_date
 
 
 class ChangeRefused(ValueError):
@@ -36,18 +37,16 @@ class FiledAbsence:
 
     run_id: str
     state: str
-    plan: dict[str, Any]
-    absence: Absence
-    timeline: Timeline
-    approval: dict[str, Any] | None
+    plan: Plan
+    approval: ApprovalAnswer | None
     records: Records
 
     def context(self, team: Team, services: Services, now: dt.datetime) -> StepContext:
-        return StepContext(absence=self.absence, team=team, timeline=self.timeline, run_id=self.run_id,
+        return StepContext(absence=self.plan.absence, team=team, timeline=self.plan.timeline, run_id=self.run_id,
                            now=now, services=services, records=self.records)
 
     def note(self, undone: str | None = None) -> str:
-        return plan_note(self.plan, self.approval, self.records, undone=undone)
+        return run_note(self.plan, self.approval, self.records, undone=undone)
 
 
 def load(api: AirflowApi, run_id: str) -> FiledAbsence:
@@ -59,15 +58,15 @@ def load(api: AirflowApi, run_id: str) -> FiledAbsence:
             raise ChangeRefused(f"There is no absence run {run_id!r}: copy the run id from ooo_absence's runs "
                                 "(absence__<employee>__<first day>__<last day>).") from exc
         raise
-    plan = api.xcom(run_id, PLAN_TASK, key=PLAN_KEY)
-    if not plan:
+    raw = api.xcom(run_id, PLAN_TASK, key=PLAN_KEY)
+    if not raw:
         raise ChangeRefused(f"{run_id} was never planned (its validate step rejected it or has not run): "
                             "nothing was done, so there is nothing to change.")
-    timeline = timeline_from_dict(plan["timeline"])
-    reviews = [api.xcom(run_id, "sms_review", map_index=i) for i in range(len(timeline.reviews))]
-    records = Records({step: api.xcom(run_id, step) for step in RECORDED_STEPS}, [r for r in reviews if r])
-    return FiledAbsence(run_id, state, plan, absence_from_dict(plan["absence"]), timeline,
-                        api.xcom(run_id, "approval"), records)
+    plan = Plan.from_dict(raw)
+    reviews = [api.xcom(run_id, Step.SMS_REVIEW, map_index=i) for i in range(len(plan.timeline.reviews))]
+    records = Records.from_xcoms({step: api.xcom(run_id, step) for step in SINGLE_RECORD_STEPS}, reviews)
+    answer = api.xcom(run_id, Step.APPROVAL)
+    return FiledAbsence(run_id, state, plan, ApprovalAnswer.from_dict(answer) if answer else None, records)
 
 
 def stop_absence(api: AirflowApi, run_id: str, grace: float = 10.0) -> dict[str, Any]:
@@ -90,27 +89,27 @@ def stop_absence(api: AirflowApi, run_id: str, grace: float = 10.0) -> dict[str,
 
 
 def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, by: str,
-                 now: dt.datetime) -> dict[str, Any]:
+                 now: dt.datetime) -> Cancellation:
     """Undo what the (stopped) absence did, and say so in its note."""
     filed = load(api, run_id)
     done = cancel_absence(filed.context(team, services, now))
-    parts = [f"{len(done['deleted_events'])} calendar events deleted"] if done["deleted_events"] else []
-    parts += [f"{len(done['restored'])} meetings back on the calendar"] if done["restored"] else []
-    told = sum(len(m["told"]) for m in done["restored"])
+    parts = [f"{len(done.deleted_events)} calendar events deleted"] if done.deleted_events else []
+    parts += [f"{len(done.restored)} meetings back on the calendar"] if done.restored else []
+    told = sum(len(m.told) for m in done.restored)
     parts += [f"{told} clients told their meeting stands"] if told else []
-    parts += ["auto-reply off"] if done["auto_reply_off"] else []
-    parts += ["team notice corrected"] if done["team_corrected"] else []
-    parts += ["buddy told"] if done["buddy_told"] else []
+    parts += ["auto-reply off"] if done.auto_reply_off else []
+    parts += ["team notice corrected"] if done.team_corrected else []
+    parts += ["buddy told"] if done.buddy_told else []
     summary = f"by {by} on {short_date(now)}: " + (", ".join(parts) or "nothing had been done yet")
     api.set_note(run_id, filed.note(undone=summary))
-    return {**done, "summary": summary}
+    return dataclasses.replace(done, summary=summary)
 
 
 def shorten_absence(api: AirflowApi, run_id: str, new_end: dt.date | str, team: Team, services: Services,
-                    by: str, now: dt.datetime) -> dict[str, Any]:
+                    by: str, now: dt.datetime) -> BackEarly:
     """End the absence on ``new_end`` (its new last day out): re-plan it, cut its effects, wake its waits."""
     filed = load(api, run_id)
-    was = filed.absence
+    was = filed.plan.absence
     try:
         new_end = dt.date.fromisoformat(str(new_end))
     except ValueError:
@@ -122,28 +121,27 @@ def shorten_absence(api: AirflowApi, run_id: str, new_end: dt.date | str, team: 
             f"The new last day out must be from {was.start} (the first day) to {was.end - dt.timedelta(days=1)} "
             f"(the day before the old last day); {new_end} is not. To extend an absence, file another one "
             f"starting {was.end + dt.timedelta(days=1)}.")
-    absence = dataclasses.replace(was, end=new_end)
-    timeline = plan_timeline(absence, team, was.requested_at)
-    change = {"summary": f"back early: last day out {short_date(new_end)} (was {short_date(was.end)}), back "
-                         f"{short_date(timeline.return_day)}; by {by} on {short_date(now)}",
-              "end": new_end.isoformat(), "was": was.end.isoformat(), "by": by, "at": now.isoformat()}
-    plan = {**filed.plan, "absence": absence.to_dict(), "timeline": timeline.to_dict(),
-            "changes": [*(filed.plan.get("changes") or []), change]}
-    api.set_xcom(run_id, PLAN_TASK, PLAN_KEY, plan)
+    return_day = team.next_working_day(new_end)
+    change = Change(summary=f"back early: last day out {short_date(new_end)} (was {short_date(was.end)}), back "
+                            f"{short_date(return_day)}; by {by} on {short_date(now)}",
+                    end=new_end.isoformat(), was=was.end.isoformat(), by=by, at=now.isoformat())
+    plan = filed.plan.ending(new_end, team, change)
+    api.set_xcom(run_id, PLAN_TASK, PLAN_KEY, plan.to_dict())
     before = filed.context(team, services, now)
-    done = back_early(dataclasses.replace(before, absence=absence, timeline=timeline), before)
+    done = back_early(dataclasses.replace(before, absence=plan.absence, timeline=plan.timeline), before)
     # The waits re-read the plan when they wake: dropped reviews skip, the return steps move.
     waiting = [(t["task_id"], t["map_index"]) for t in api.task_instances(run_id) if t["state"] == "deferred"]
     api.clear(run_id, waiting)
-    api.set_note(run_id, plan_note(plan, filed.approval, filed.records))
-    return {**done, "summary": change["summary"], "woken": [f"{t}[{i}]" if i >= 0 else t for t, i in waiting]}
+    api.set_note(run_id, run_note(plan, filed.approval, filed.records))
+    return dataclasses.replace(done, summary=change.summary,
+                               woken=[f"{t}[{i}]" if i >= 0 else t for t, i in waiting])
 
 
 def in_task(context: Any) -> dict[str, Any]:
     """What a change DAG's task acts with: the REST API, the roster, the clients, who asked, and now."""
     from airflow.sdk import timezone
 
-    from ooo.operators import team_for_run
+    from ooo.team import team_for_run
 
     dag_run = context["dag_run"]
     return {"api": AirflowApi.from_connection(), "team": team_for_run(), "services": Services(),

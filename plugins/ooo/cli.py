@@ -145,7 +145,7 @@ def _from_run(args: argparse.Namespace, team):
         filed = load(_api(args), args.run_id)
     except ChangeRefused as exc:
         raise SystemExit(f"ooo: {exc}") from None
-    return filed.absence, filed.timeline, filed.records
+    return filed.plan.absence, filed.plan.timeline, filed.records
 
 
 def _change(args: argparse.Namespace, dag_id: str, run_id: str, conf: dict[str, str]) -> int:
@@ -180,8 +180,9 @@ def shorten(args: argparse.Namespace) -> int:
 
 
 def digest_preview(args: argparse.Namespace) -> int:
+    from ooo.records import Records
     from ooo.services import Services
-    from ooo.steps import Records, StepContext
+    from ooo.steps.context import StepContext
     from ooo.steps.digest import collect_digest, render_digest
 
     team = load_team(args.team)
@@ -212,7 +213,7 @@ def digest_preview(args: argparse.Namespace) -> int:
     records = Records()
     if args.records:
         raw = json.loads(Path(args.records).read_text(encoding="utf-8"))
-        records = Records({k: v for k, v in raw.items() if k != "reviews"}, raw.get("reviews") or [])
+        records = Records.from_xcoms({k: v for k, v in raw.items() if k != "reviews"}, raw.get("reviews") or [])
     timeline = plan_timeline(absence, team, requested)
     # Before the return, preview what would go out at the digest's moment.
     now = max(pendulum.now("UTC"), timeline["return_digest"].at)

@@ -20,17 +20,16 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from ooo.absence import Absence
-from ooo.messages import local_time, render
-from ooo.notes import clip
+from ooo.procedure import MEETINGS, STEPS, Step
+from ooo.run_note import clip
 from ooo.services import Services
-from ooo.steps import StepContext
 from ooo.steps.calendar import meeting_plans, meeting_skip, ooo_event_text, reschedule_note
+from ooo.steps.context import StepContext
 from ooo.team import Team
-from ooo.timeline import STEPS, Moment, Timeline
+from ooo.templates import local_time, render
+from ooo.timeline import Moment, Timeline
 
 Status = Literal["scheduled", "at_once", "skipped"]
-#: Moments that are meetings ``calendar_cleanup`` books, not tasks that wait.
-MEETINGS = ("handover_meeting", "coverage_review")
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +94,13 @@ def planned_steps(absence: Absence, timeline: Timeline, now: dt.datetime) -> lis
     """
     entries: list[PlannedStep] = []
     for name, moment in timeline.moments.items():
-        skip = meeting_skip(absence, timeline, name) if name in MEETINGS else moment.skip
+        skip = meeting_skip(absence, timeline, Step(name)) if name in MEETINGS else moment.skip
         entries.append(_entry(absence, timeline, moment, skip, now))
     for review in timeline.reviews:
         moment = Moment(step="sms_review", at=review.at)
         since = local_time(review.since, timeline.timezone)
         entries.append(_entry(absence, timeline, moment, None, now, f"texts since {since}", review.label))
-    order = {name: i for i, name in enumerate(STEPS)}  # same moment: the order the DAG runs them
+    order = {name.value: i for i, name in enumerate(STEPS)}  # same moment: the order the DAG runs them
     return sorted(entries, key=lambda e: (max(e.at, now) if e.status == "at_once" else e.at,
                                           order.get(e.step, len(order)), e.at))
 
@@ -194,7 +193,7 @@ class ReadOnlyServices(Services):
         return ReadOnly(super().google(user), self.GOOGLE_READS, "google")
 
     @cached_property
-    def slack(self) -> Any:  # type: ignore[override]
+    def slack(self) -> Any:
         return ReadOnly(cast(Any, Services.slack).func(self), self.SLACK_READS, "slack")
 
 
@@ -214,7 +213,7 @@ def render_text(result: Preview) -> str:
                       s.at_utc.strftime("%Y-%m-%d %H:%M"), f"{s.step} {s.label}" if s.label else s.step,
                       s.status.replace("_", " "), s.reason) for s in result.steps]
     widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(head) - 1)]
-    table = ["".join(cell.ljust(w) for cell, w in zip(row, widths)) + row[-1] for row in rows]
+    table = ["".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + row[-1] for row in rows]
     return render("plan.txt", absence=result.absence, timeline=result.timeline, table=table,
                   now=local_time(result.now, tz), services=result.services, notes=result.notes)
 

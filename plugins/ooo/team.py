@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -39,6 +39,12 @@ class Person:
     slack_id: str | None = None
     justcall_number: str | None = None
     hubspot_owner_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Person:
+        """A person as a plan recorded them (fields a later roster added take their defaults)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
 
     @property
     def first_name(self) -> str:
@@ -177,3 +183,15 @@ def _date(value: object) -> dt.date:
 
 def _time(value: object) -> dt.time:
     return dt.time.fromisoformat(str(value))
+
+
+#: The Airflow Variable that names a team's own roster file.
+TEAM_FILE_VARIABLE = "ooo_team_file"
+
+
+def team_for_run() -> Team:
+    """The roster a task works with: the file the Airflow Variable ``ooo_team_file`` names, else
+    ``OOO_TEAM_FILE`` or the sample team. Only inside Airflow (a task, the API server)."""
+    from airflow.sdk import Variable
+
+    return load_team(Variable.get(TEAM_FILE_VARIABLE, default=None))

@@ -17,29 +17,15 @@ Two rules from the procedure:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pendulum
 
 from ooo.absence import Absence
+from ooo.procedure import Step
 from ooo.team import Team
-
-#: The procedure's steps in the order a run carries them out (task ids use the same names).
-STEPS: tuple[str, ...] = (
-    "validate",
-    "approval",
-    "calendar_cleanup",
-    "handover_meeting",
-    "coverage_review",
-    "team_notice",
-    "buddy_handover",
-    "voicemail_reminder",
-    "auto_reply_on",
-    "sms_review",
-    "auto_reply_off",
-    "return_digest",
-)
 
 
 @dataclass(frozen=True)
@@ -103,29 +89,29 @@ class Timeline:
             "reviews": [r.to_dict() for r in self.reviews],
         }
 
-
-def timeline_from_dict(raw: dict[str, Any]) -> Timeline:
-    parse = dt.datetime.fromisoformat
-    return Timeline(
-        timezone=raw["timezone"],
-        out_from=parse(raw["out_from"]),
-        back_at=parse(raw["back_at"]),
-        return_day=dt.date.fromisoformat(raw["return_day"]),
-        approval_deadline=parse(raw["approval_deadline"]),
-        moments={
-            name: Moment(step=m["step"], at=parse(m["at"]), skip=m.get("skip"))
-            for name, m in raw["moments"].items()
-        },
-        reviews=tuple(
-            Review(
-                day=dt.date.fromisoformat(r["day"]),
-                at=parse(r["at"]),
-                since=parse(r["since"]),
-                final=r.get("final", False),
-            )
-            for r in raw["reviews"]
-        ),
-    )
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Timeline:
+        parse = dt.datetime.fromisoformat
+        return cls(
+            timezone=raw["timezone"],
+            out_from=parse(raw["out_from"]),
+            back_at=parse(raw["back_at"]),
+            return_day=dt.date.fromisoformat(raw["return_day"]),
+            approval_deadline=parse(raw["approval_deadline"]),
+            moments={
+                name: Moment(step=m["step"], at=parse(m["at"]), skip=m.get("skip"))
+                for name, m in raw["moments"].items()
+            },
+            reviews=tuple(
+                Review(
+                    day=dt.date.fromisoformat(r["day"]),
+                    at=parse(r["at"]),
+                    since=parse(r["since"]),
+                    final=r.get("final", False),
+                )
+                for r in raw["reviews"]
+            ),
+        )
 
 
 def local(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
@@ -154,26 +140,26 @@ def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
 
     moments: dict[str, Moment] = {}
 
-    def add(step: str, at: dt.datetime, skip: str | None = None) -> None:
-        moments[step] = Moment(step=step, at=at, skip=skip)
+    def add(step: Step, at: dt.datetime, skip: str | None = None) -> None:
+        moments[step.value] = Moment(step=step.value, at=at, skip=skip)
 
-    add("approval", now, "unexpected absence: no approval needed" if unexpected else None)
-    add("calendar_cleanup", now)
+    add(Step.APPROVAL, now, "unexpected absence: no approval needed" if unexpected else None)
+    add(Step.CALENDAR_CLEANUP, now)
 
-    handover_at = local(day_before, times.get("handover_meeting", dt.time(14)), tz)
-    add("handover_meeting", handover_at, _meeting_skip(absence, "csm", handover_at, now, day_before))
+    handover_at = local(day_before, times.get(Step.HANDOVER_MEETING, dt.time(14)), tz)
+    add(Step.HANDOVER_MEETING, handover_at, _meeting_skip(absence, "csm", handover_at, now, day_before))
     review_day = _on_or_before(team, absence.start - dt.timedelta(days=7))
-    coverage_at = local(review_day, times.get("coverage_review", dt.time(10)), tz)
-    add("coverage_review", coverage_at, _meeting_skip(absence, "cc", coverage_at, now, review_day))
+    coverage_at = local(review_day, times.get(Step.COVERAGE_REVIEW, dt.time(10)), tz)
+    add(Step.COVERAGE_REVIEW, coverage_at, _meeting_skip(absence, "cc", coverage_at, now, review_day))
 
     notice_at = now if unexpected else local(day_before, times["team_notice"], tz)
-    add("team_notice", notice_at, over)
-    add("buddy_handover", notice_at, over)
+    add(Step.TEAM_NOTICE, notice_at, over)
+    add(Step.BUDDY_HANDOVER, notice_at, over)
     no_number = None if absence.employee.justcall_number else "no JustCall number in the roster"
-    add("voicemail_reminder", notice_at, over or no_number)
-    add("auto_reply_on", now if unexpected else local(absence.start, times["auto_reply_on"], tz), over)
-    add("auto_reply_off", digest_at)
-    add("return_digest", digest_at)
+    add(Step.VOICEMAIL_REMINDER, notice_at, over or no_number)
+    add(Step.AUTO_REPLY_ON, now if unexpected else local(absence.start, times["auto_reply_on"], tz), over)
+    add(Step.AUTO_REPLY_OFF, digest_at)
+    add(Step.RETURN_DIGEST, digest_at)
 
     return Timeline(
         timezone=tz,

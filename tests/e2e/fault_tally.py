@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ooo.steps.calendar import MARKER
-from ooo.steps.notices import HANDOVER_EVENT, NOTICE_EVENT, VOICEMAIL_EVENT
-from ooo.steps.sms_review import ALERT_EVENT
+from ooo.keys import SlackEvent
 from ooo.team import Team
 from sandbox import Sandbox
 
@@ -100,14 +99,14 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
             return Counter({(c, t): n for (c, e, key, t), n in slack_seen.items()
                             if e == event and key == k and channel in (None, c)})
 
-        result.add("team notice", run, {(notices, "")}, of(NOTICE_EVENT, notices))
-        buddy_dm = of(HANDOVER_EVENT)
+        result.add("team notice", run, {(notices, "")}, of(SlackEvent.TEAM_NOTICE, notices))
+        buddy_dm = of(SlackEvent.BUDDY_HANDOVER)
         result.add("buddy handover DM", run, set(buddy_dm) or {("dm", "")}, buddy_dm)
         if team.person(run.employee).justcall_number:
-            voicemail = of(VOICEMAIL_EVENT)
+            voicemail = of(SlackEvent.VOICEMAIL_REMINDER)
             result.add("voicemail DM", run, set(voicemail) or {("dm", "")}, voicemail)
         unanswered = {str(t["id"]) for r in run.reviews for t in r.get("unanswered") or []}
-        result.add("SMS alert", run, {(support, t) for t in unanswered}, of(ALERT_EVENT, support))
+        result.add("SMS alert", run, {(support, t) for t in unanswered}, of(SlackEvent.SMS_ALERT, support))
         off = not google.vacation(run.employee).get("enableAutoReply")
         result.add("auto-reply off", run, {"off"}, Counter({"off": int(off)}))
     return result

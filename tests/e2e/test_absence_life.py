@@ -14,12 +14,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ooo.cli import main
 from devstack.stack import Stack
+from ooo.cli import main
 from ooo.team import load_team
 from sandbox import SandboxServer
-from tests.e2e.stack import (answer, by_task, finished, next_minute, planned, real_stack, state_of,
-                             wait_until_no_trigger, write_team)
+from tests.e2e.stack import (
+    answer,
+    by_task,
+    finished,
+    next_minute,
+    planned,
+    real_stack,
+    state_of,
+    wait_until_no_trigger,
+    write_team,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
 

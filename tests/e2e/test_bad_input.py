@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ooo.airflow_api import DAG_ID, AirflowApiError
 from devstack.stack import Stack
+from ooo.airflow_api import DAG_ID, AirflowApiError
 from sandbox import SandboxServer
 from tests.e2e.stack import by_task, finished, planned, real_stack, state_of
 

@@ -29,8 +29,7 @@ from ooo.team import Team, load_team
 from sandbox import SandboxServer
 from sandbox.core import Faults
 from tests.e2e.effects import effects_of
-from tests.e2e.stack import answer, by_task, next_minute, real_stack, state_of, triggers_for, wait_parked
-from tests.e2e.stack import write_team
+from tests.e2e.stack import answer, by_task, next_minute, real_stack, state_of, triggers_for, wait_parked, write_team
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
 

@@ -14,13 +14,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ooo.cli import main
 from devstack.stack import Stack
+from ooo.cli import main
 from ooo.team import load_team
 from sandbox import SandboxServer, connection_env
 from tests.e2e.effects import effects_of
-from tests.e2e.stack import answer, by_task, next_minute, planned, real_stack, state_of, triggers_for
-from tests.e2e.stack import wait_until_no_trigger, write_team
+from tests.e2e.stack import (
+    answer,
+    by_task,
+    next_minute,
+    planned,
+    real_stack,
+    state_of,
+    triggers_for,
+    wait_until_no_trigger,
+    write_team,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler, pytest.mark.metadata_dbs("sqlite", "postgres")]
 

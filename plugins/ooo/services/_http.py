@@ -14,7 +14,6 @@ scheduler's output) and into the ops alert.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import time
@@ -23,15 +22,12 @@ from typing import Any
 
 from airflow.providers.http.hooks.http import HttpHook
 
+from ooo.services.errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 502, 503, 504}
 LOST = {500}  # may have been applied: retried only when every call reads
-
-
-def parse_utc(value: str) -> dt.datetime:
-    """An ISO 8601 timestamp as these APIs send it (``...Z`` or an offset), in UTC."""
-    return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
 def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -57,7 +53,7 @@ def credentials(headers: Mapping[str, str], connection: Any) -> tuple[str, ...]:
     return tuple(sorted((v for v in found if len(v) >= 8), key=len, reverse=True))
 
 
-class HttpApiError(RuntimeError):
+class HttpApiError(ServiceError):
     """A non-retryable error answer (or retries exhausted): status and the service's body."""
 
     def __init__(self, service: str, status: int, body: Any, method: str, endpoint: str):
@@ -65,6 +61,10 @@ class HttpApiError(RuntimeError):
         super().__init__(f"{service} {method} {endpoint} -> {status}: {message or body!r}")
         self.status = status
         self.body = body
+
+    @property
+    def transient(self) -> bool:
+        return self.status in RETRYABLE | LOST
 
 
 class JsonHttp:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ooo.services._http import JsonHttp, parse_utc
+from ooo.services._http import JsonHttp
+from ooo.times import utc
 
 __all__ = ["FathomClient", "FathomMeeting"]
 
@@ -47,7 +48,7 @@ class FathomMeeting:
 def _time(value: str | None) -> dt.datetime | None:
     if not value:
         return None
-    return parse_utc(value)
+    return utc(value)
 
 
 def _iso(at: dt.datetime) -> str:

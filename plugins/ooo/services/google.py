@@ -33,6 +33,8 @@ from google.auth.exceptions import GoogleAuthError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from ooo.services.errors import ServiceError
+
 AUTH = "https://www.googleapis.com/auth/"
 #: What the service account needs delegated (Admin console -> domain-wide delegation).
 SCOPES: tuple[str, ...] = (
@@ -43,16 +45,16 @@ SCOPES: tuple[str, ...] = (
 )
 
 
-class GoogleError(RuntimeError):
-    """A Google call failed. ``transient``: it may work if tried again (the answer was lost or refused for now)."""
-
-    transient = False
+class GoogleError(ServiceError):
+    """A Google call failed."""
 
 
 class GoogleUnreachable(GoogleError):
     """No answer from Google (connection dropped or timed out): the request may or may not have been applied."""
 
-    transient = True
+    @property
+    def transient(self) -> bool:
+        return True
 
 
 class GoogleCredentialsRefused(GoogleError):
@@ -66,7 +68,7 @@ class GoogleApiError(GoogleError):
         self.reason = reason
 
     @property
-    def transient(self) -> bool:  # type: ignore[override]
+    def transient(self) -> bool:
         return self.status in (429, 500, 502, 503, 504)
 
 
@@ -89,7 +91,7 @@ class GoogleWorkspace(GoogleCalendarHook):
 
     # -- provider plumbing -------------------------------------------------------------------
     @property
-    def scopes(self) -> list[str]:  # type: ignore[override]
+    def scopes(self) -> list[str]:
         configured = self._get_field("scope", None)
         if configured:
             return [s.strip() for s in str(configured).split(",") if s.strip()]

@@ -25,8 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ooo.services._http import HttpApiError, JsonHttp, parse_utc
-from ooo.text import html_to_text
+from ooo.services._http import HttpApiError, JsonHttp
+from ooo.templates import html_to_text
+from ooo.times import utc
 
 __all__ = ["HubSpotClient", "Mention", "HttpApiError", "html_to_text", "mentions"]
 
@@ -51,10 +52,10 @@ class Mention:
 
 def mentions(body: str, owner_id: str | None, name: str) -> bool:
     """Whether ``body`` (HTML or text) tags the owner ``owner_id`` / ``@name``."""
-    if owner_id and re.search(r'data-mention-id\s*=\s*["\']?%s\b' % re.escape(owner_id), body or ""):
+    if owner_id and re.search(r'data-mention-id\s*=\s*["\']?' + re.escape(owner_id) + r"\b", body or ""):
         return True
     text = html.unescape(re.sub(r"<[^>]+>", " ", body or ""))
-    return bool(re.search(r"(?<![\w@])@%s(?!\w)" % r"\s+".join(map(re.escape, name.split())), text, re.I))
+    return bool(re.search(r"(?<![\w@])@" + r"\s+".join(map(re.escape, name.split())) + r"(?!\w)", text, re.I))
 
 
 def _ms(at: dt.datetime) -> str:
@@ -65,7 +66,7 @@ def _utc(value: str) -> dt.datetime:
     text = value.strip()
     if text.isdigit():
         return dt.datetime.fromtimestamp(int(text) / 1000, dt.timezone.utc)
-    return parse_utc(text)
+    return utc(text)
 
 
 def _iso(at: dt.datetime) -> str:
@@ -215,7 +216,7 @@ class HubSpotClient:
         names = self.company_names([c for _, c in found if c])
         result = []
         for msg, company_id in found:
-            sender = next(iter(msg.get("senders") or []), {}) or {}
+            sender: dict[str, Any] = next(iter(msg.get("senders") or []), {}) or {}
             result.append(Mention(
                 kind="comment", id=str(msg["id"]), at=_utc(msg["createdAt"]),
                 text=html_to_text(msg["richText"]) if msg.get("richText") else (msg.get("text") or "").strip(),

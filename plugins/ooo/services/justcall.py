@@ -17,19 +17,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ooo.services._http import HttpApiError, JsonHttp
+from ooo.services._http import LOST, RETRYABLE, HttpApiError, JsonHttp
+from ooo.services.errors import ServiceError
 
 UTC = dt.timezone.utc
 PER_PAGE = 100
 MAX_PAGES = 200
 
 
-class JustCallError(RuntimeError):
+class JustCallError(ServiceError):
     """A JustCall call failed; the message says what to do about it."""
 
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+    @property
+    def transient(self) -> bool:
+        return self.status in RETRYABLE | LOST
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from ooo.services.errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -23,8 +25,8 @@ def write_once(find: Callable[[], T | None], write: Callable[[], T], what: str, 
                known: object = _NOT_LOOKED, sleep: Callable[[float], None] = time.sleep) -> tuple[T, bool]:
     """``(result, written now)``: ``find()``'s answer if the effect exists, else ``write()``'s.
 
-    A failure whose ``transient`` attribute is true (answer lost or refused for now) is followed
-    by another look, then another try; ``known`` is a first look already made by the caller.
+    A transient :class:`~ooo.services.errors.ServiceError` (answer lost or refused for now) is
+    followed by another look, then another try; ``known`` is a first look already made by the caller.
     """
     for attempt in range(attempts):
         found = find() if attempt or known is _NOT_LOOKED else known
@@ -35,7 +37,7 @@ def write_once(find: Callable[[], T | None], write: Callable[[], T], what: str, 
         try:
             return write(), True
         except Exception as exc:
-            if not getattr(exc, "transient", False) or attempt == attempts - 1:
+            if not (isinstance(exc, ServiceError) and exc.transient) or attempt == attempts - 1:
                 raise
             wait = min(2.0 ** attempt, 8.0)
             log.warning("%s: %s; looking again before another try in %.0fs", what, exc, wait)

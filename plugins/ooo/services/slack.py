@@ -36,6 +36,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from ooo.services.errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -65,7 +67,7 @@ class _ServerErrors(_UnlessPost, ServerErrorRetryHandler):
     pass
 
 
-class SlackError(RuntimeError):
+class SlackError(ServiceError):
     """A Slack call failed; the message says what to do about it. ``code`` is Slack's error."""
 
     def __init__(self, message: str, code: str | None = None):
@@ -112,7 +114,8 @@ class SlackClient:
         response = self._call("chat.postMessage", channel, lambda: self.client.chat_postMessage(**kwargs))
         return str(response["ts"])
 
-    def history(self, channel: str, oldest: float | None = None, with_metadata: bool = True) -> Iterator[dict[str, Any]]:
+    def history(self, channel: str, oldest: float | None = None,
+                with_metadata: bool = True) -> Iterator[dict[str, Any]]:
         """The channel's messages, newest first, every page (``oldest``: Unix seconds, exclusive)."""
         channel_id = self.channel_id(channel)
         cursor: str | None = None
@@ -124,13 +127,14 @@ class SlackClient:
             if cursor:
                 kwargs["cursor"] = cursor
             page = self._call("conversations.history", channel,
-                              lambda: self.client.conversations_history(**kwargs))
+                              lambda args=kwargs: self.client.conversations_history(**args))
             yield from page.get("messages") or []
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
 
-    def messages_with_metadata(self, channel: str, event_type: str, oldest: float | None = None) -> list[dict[str, Any]]:
+    def messages_with_metadata(self, channel: str, event_type: str,
+                               oldest: float | None = None) -> list[dict[str, Any]]:
         """Messages in ``channel`` whose metadata has ``event_type``, newest first."""
         return [m for m in self.history(channel, oldest)
                 if (m.get("metadata") or {}).get("event_type") == event_type]

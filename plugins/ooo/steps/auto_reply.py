@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ooo.messages import render, split_subject
-from ooo.steps import StepContext
+from ooo.records import AutoReplyOff, AutoReplyOn
+from ooo.steps.context import StepContext
+from ooo.templates import render, split_subject
 
 #: Fields compared to decide whether the responder is already as wanted (Gmail sanitises the HTML,
 #: so it is not compared).
@@ -54,7 +55,7 @@ def is_ours(ctx: StepContext, current: dict[str, Any]) -> bool:
     return bool(current.get("enableAutoReply")) and _same(current, desired_settings(ctx))
 
 
-def auto_reply_on(ctx: StepContext) -> dict[str, Any]:
+def auto_reply_on(ctx: StepContext) -> AutoReplyOn:
     employee = ctx.absence.employee
     google = ctx.services.google(employee.email)
     wanted = desired_settings(ctx)
@@ -67,18 +68,12 @@ def auto_reply_on(ctx: StepContext) -> dict[str, Any]:
         ctx.log.info("vacation responder already on for %s", employee.email)
     if not current.get("enableAutoReply"):
         raise RuntimeError(f"Gmail did not switch on {employee.email}'s vacation responder.")
-    return {
-        "enabled": True,
-        "changed": changed,
-        "subject": wanted["responseSubject"],
-        "start": ctx.timeline.out_from.isoformat(),
-        "end": ctx.timeline.back_at.isoformat(),
-        "start_time_ms": wanted["startTime"],
-        "end_time_ms": wanted["endTime"],
-    }
+    return AutoReplyOn(enabled=True, changed=changed, subject=wanted["responseSubject"],
+                       start=ctx.timeline.out_from.isoformat(), end=ctx.timeline.back_at.isoformat(),
+                       start_time_ms=wanted["startTime"], end_time_ms=wanted["endTime"])
 
 
-def auto_reply_off(ctx: StepContext) -> dict[str, Any]:
+def auto_reply_off(ctx: StepContext) -> AutoReplyOff:
     employee = ctx.absence.employee
     google = ctx.services.google(employee.email)
     current = google.get_vacation()
@@ -90,4 +85,4 @@ def auto_reply_off(ctx: StepContext) -> dict[str, Any]:
         raise AutoReplyStillOn(f"{employee.email}'s vacation responder is still on after switching it off: "
                                "turn it off in Gmail (Settings > Vacation responder) and clear this task.")
     ctx.log.info("vacation responder %s for %s", "switched off" if changed else "already off", employee.email)
-    return {"enabled": False, "changed": changed, "verified": True}
+    return AutoReplyOff(enabled=False, changed=changed, verified=True)

@@ -9,20 +9,18 @@ The dated steps themselves follow the new plan when they wake.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ooo.steps import StepContext
+from ooo.keys import SlackEvent, event_id
+from ooo.records import BackEarly
 from ooo.steps.auto_reply import desired_settings, is_ours
-from ooo.steps.calendar import event_id
-from ooo.steps.cancel import restore_meetings, tell_team_and_buddy
+from ooo.steps.context import StepContext
+from ooo.steps.meetings import restore_meetings
+from ooo.steps.slack_posts import tell_team_and_buddy
 
-BACK_EARLY_EVENT = "ooo_absence_back_early"
 
-
-def back_early(ctx: StepContext, was: StepContext) -> dict[str, Any]:
+def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
     employee = ctx.absence.employee
     google = ctx.services.google(employee.email)
-    block = google.get_event(event_id(ctx, "ooo"))
+    block = google.get_event(event_id(ctx.key, "ooo"))
     block_cut = False
     if block is not None and block.get("status") != "cancelled":
         google.patch_event(block["id"], {"end": {"dateTime": ctx.timeline.back_at.isoformat(),
@@ -35,6 +33,7 @@ def back_early(ctx: StepContext, was: StepContext) -> dict[str, Any]:
         google.update_vacation(desired_settings(ctx))
         auto_reply = True
         ctx.log.info("auto-reply now says back on %s", ctx.timeline.return_day.isoformat())
-    told = tell_team_and_buddy(ctx, BACK_EARLY_EVENT, "back_early_notice.slack", anything_done=block_cut,
+    told = tell_team_and_buddy(ctx, SlackEvent.BACK_EARLY, "back_early_notice.slack", anything_done=block_cut,
                                version=f"-{ctx.absence.end}")  # each new end date is news
-    return {"block_cut": block_cut, "restored": restored, "auto_reply_updated": auto_reply, **told}
+    return BackEarly(block_cut=block_cut, restored=restored, auto_reply_updated=auto_reply,
+                     team_corrected=told.team_corrected, buddy_told=told.buddy_told)

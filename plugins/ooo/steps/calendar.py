@@ -19,30 +19,28 @@ a Message-ID derived from the run key and the meeting, looked up before sending.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ooo.absence import Absence
-from ooo.messages import local_time, long_date, render, split_subject
-from ooo.steps import StepContext
+from ooo.keys import MARKER, event_id, reschedule_message_id
+from ooo.procedure import Step
+from ooo.records import (
+    CalendarCleanup,
+    DeclinedMeeting,
+    MissedMeeting,
+    OrganisedMeeting,
+    RescheduleEmail,
+    SkippedMeeting,
+)
+from ooo.steps.context import StepContext
 from ooo.steps.mail import automated_email, send_once
+from ooo.steps.meetings import about_the_absence, meeting_when, recipients, to_clients
+from ooo.templates import render, split_subject
 from ooo.timeline import Timeline
-
-MARKER = "oooRun"  # extendedProperties.private key on what this run made or declined
-
-
-def event_id(ctx: StepContext, what: str) -> str:
-    """A deterministic Calendar event id (hex is base32hex) for ``what`` in this run."""
-    return hashlib.sha256(f"{ctx.key}/{what}".encode()).hexdigest()[:26]
-
-
-def message_id(ctx: StepContext, event: str) -> str:
-    """The Message-ID of the reschedule note for ``event`` in this run."""
-    digest = hashlib.sha256(event.encode()).hexdigest()[:16]
-    return f"<ooo.{ctx.key}.{digest}@{ctx.team.email_domain}>"
+from ooo.times import event_time
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ class MeetingPlan:
 
 def ooo_event_text(ctx: StepContext) -> tuple[str, str]:
     """The out-of-office block's title and the decline message Calendar sends with it."""
-    summary, message = split_subject(render("ooo_event.txt", **_common(ctx)))
+    summary, message = split_subject(render("ooo_event.txt", **about_the_absence(ctx)))
     return summary, message.strip()
 
 
@@ -86,36 +84,33 @@ def meeting_plans(ctx: StepContext, events: list[dict[str, Any]]) -> list[Meetin
     return [plan for plan in plans if plan is not None]
 
 
-def meeting_skip(absence: Absence, timeline: Timeline, step: str) -> str | None:
+def meeting_skip(absence: Absence, timeline: Timeline, step: Step) -> str | None:
     """Why the cleanup books no ``handover_meeting`` / ``coverage_review`` (None: it books it)."""
     moment = timeline.moments.get(step)
     if moment is None:
         return "not in this absence's plan"
     if moment.skip:
         return moment.skip
-    if step == "coverage_review" and absence.manager is None:
+    if step is Step.COVERAGE_REVIEW and absence.manager is None:
         return f"{absence.employee.name} has no manager in the roster"
     return None
 
 
-def calendar_cleanup(ctx: StepContext) -> dict[str, Any]:
+def calendar_cleanup(ctx: StepContext) -> CalendarCleanup:
     absence, timeline = ctx.absence, ctx.timeline
     employee = absence.employee
     google = ctx.services.google(employee.email)
     tz = employee.timezone
-    common = _common(ctx)
+    common = about_the_absence(ctx)
     ooo_summary, decline_message = ooo_event_text(ctx)
 
-    record: dict[str, Any] = {
-        "ooo_event_id": None, "declined": [], "reschedule_emails": [], "organised": [],
-        "missed_internal": [], "skipped": [], "handover_event_id": None, "coverage_review_event_id": None,
-    }
+    done = _Done()
     meetings = google.list_events(timeline.out_from, timeline.back_at, single_events=True)
     for plan in meeting_plans(ctx, meetings):
-        _meeting(ctx, google, plan, record, decline_message)
+        _meeting(ctx, google, plan, done, decline_message)
 
     ooo = {
-        "id": event_id(ctx, "ooo"),
+        "id": event_id(ctx.key, "ooo"),
         "eventType": "outOfOffice",
         "summary": ooo_summary,
         "start": {"dateTime": timeline.out_from.isoformat(), "timeZone": tz},
@@ -125,39 +120,50 @@ def calendar_cleanup(ctx: StepContext) -> dict[str, Any]:
                                   "declineMessage": decline_message},
         "extendedProperties": {"private": {MARKER: ctx.key}},
     }
-    record["ooo_event_id"] = _ensure_event(ctx, google, ooo, "out-of-office event")
+    ooo_event_id = _ensure_event(ctx, google, ooo, "out-of-office event")
 
-    client_meetings = [m for m in record["declined"] if m["kind"] == "external"]
-    if employee.role == "csm" and "handover_meeting" in timeline.moments:
-        if skip := meeting_skip(absence, timeline, "handover_meeting"):
+    handover_event_id = coverage_review_event_id = None
+    client_meetings = [m for m in done.declined if m.kind == "external"]
+    if employee.role == "csm" and Step.HANDOVER_MEETING in timeline.moments:
+        if skip := meeting_skip(absence, timeline, Step.HANDOVER_MEETING):
             ctx.log.info("no handover meeting: %s", skip)
         else:
             summary, description = split_subject(render(
-                "handover_meeting.txt", **common, client_meetings=client_meetings, organised=record["organised"]))
-            record["handover_event_id"] = _ensure_event(ctx, google, _meeting_event(
-                ctx, "handover", summary, description, timeline["handover_meeting"].at,
+                "handover_meeting.txt", **common, client_meetings=client_meetings, organised=done.organised))
+            handover_event_id = _ensure_event(ctx, google, _meeting_event(
+                ctx, "handover", summary, description, timeline[Step.HANDOVER_MEETING].at,
                 [employee.email, absence.buddy.email]),
                 "handover meeting", send_updates="all")
-    if employee.role == "cc" and "coverage_review" in timeline.moments:
-        if skip := meeting_skip(absence, timeline, "coverage_review"):
+    if employee.role == "cc" and Step.COVERAGE_REVIEW in timeline.moments:
+        if skip := meeting_skip(absence, timeline, Step.COVERAGE_REVIEW):
             ctx.log.info("no coverage review: %s", skip)
         elif absence.manager is not None:  # narrowed: meeting_skip says so when there is none
             contacts = ", ".join(p.name for p in map(ctx.team.person, ctx.team.cc_request_contacts) if p) \
                 or absence.manager.name
             summary, description = split_subject(render("coverage_review.txt", **common,
                                                         request_contacts=contacts))
-            record["coverage_review_event_id"] = _ensure_event(ctx, google, _meeting_event(
-                ctx, "coverage-review", summary, description, timeline["coverage_review"].at,
+            coverage_review_event_id = _ensure_event(ctx, google, _meeting_event(
+                ctx, "coverage-review", summary, description, timeline[Step.COVERAGE_REVIEW].at,
                 [employee.email, absence.manager.email]),
                 "coverage review", send_updates="all")
     ctx.log.info("calendar cleanup for %s: %d declined, %d reschedule notes, %d organised, %d skipped",
-                 employee.email, len(record["declined"]), len(record["reschedule_emails"]),
-                 len(record["organised"]), len(record["skipped"]))
-    return record
+                 employee.email, len(done.declined), len(done.reschedule_emails), len(done.organised),
+                 len(done.skipped))
+    return CalendarCleanup(ooo_event_id=ooo_event_id, declined=done.declined,
+                           reschedule_emails=done.reschedule_emails, organised=done.organised,
+                           missed_internal=done.missed_internal, skipped=done.skipped,
+                           handover_event_id=handover_event_id, coverage_review_event_id=coverage_review_event_id)
 
 
-def _common(ctx: StepContext) -> dict[str, Any]:
-    return {"absence": ctx.absence, "return_day": ctx.timeline.return_day, "company": ctx.team.company}
+@dataclass
+class _Done:
+    """What the cleanup did with the meetings so far."""
+
+    declined: list[DeclinedMeeting] = field(default_factory=list)
+    reschedule_emails: list[RescheduleEmail] = field(default_factory=list)
+    organised: list[OrganisedMeeting] = field(default_factory=list)
+    missed_internal: list[MissedMeeting] = field(default_factory=list)
+    skipped: list[SkippedMeeting] = field(default_factory=list)
 
 
 def _plan_meeting(ctx: StepContext, event: dict[str, Any], cutoff: dt.datetime,
@@ -171,24 +177,26 @@ def _plan_meeting(ctx: StepContext, event: dict[str, Any], cutoff: dt.datetime,
     if not others or (me is None and not organiser):
         return None  # a personal block or an all-day reminder with no guests: not a meeting
     tz = ctx.absence.employee.timezone
-    start = _start(event, tz)
-    seen = {"event": event, "summary": event.get("summary") or "(no title)", "start": start,
-            "when": _when(event, tz), "me": me, "organiser": organiser, "others": others}
+    start = event_time(event, tz)
+    if start is None:
+        return None
+    seen = MeetingPlan(event=event, summary=event.get("summary") or "(no title)", start=start,
+                       when=meeting_when(event, tz), me=me, organiser=organiser, others=others)
     if start < cutoff:
-        return MeetingPlan(**seen, skip="it began before the absence was logged")
+        return dataclasses.replace(seen, skip="it began before the absence was logged")
     private = (event.get("extendedProperties") or {}).get("private") or {}
     ours = private.get(MARKER) == ctx.key or (me or {}).get("comment") == decline_message
     if me is not None and me.get("responseStatus") == "declined" and not ours:
-        return MeetingPlan(**seen, skip="already declined")
+        return dataclasses.replace(seen, skip="already declined")
     decline = me is not None and not (me.get("responseStatus") == "declined" and private.get(MARKER) == ctx.key)
-    return MeetingPlan(**seen, decline=decline,
-                       external=[a for a in others if not ctx.team.is_internal(a["email"])])
+    return dataclasses.replace(seen, decline=decline,
+                               external=[a for a in others if not ctx.team.is_internal(a["email"])])
 
 
-def _meeting(ctx: StepContext, google: Any, plan: MeetingPlan, record: dict[str, Any], decline_message: str) -> None:
+def _meeting(ctx: StepContext, google: Any, plan: MeetingPlan, done: _Done, decline_message: str) -> None:
     event, summary, start, when = plan.event, plan.summary, plan.start, plan.when
     if plan.skip:
-        record["skipped"].append({"id": event["id"], "summary": summary, "reason": plan.skip})
+        done.skipped.append(SkippedMeeting(id=event["id"], summary=summary, reason=plan.skip))
         return
     organiser, others, external, kind = plan.organiser, plan.others, plan.external, plan.kind
     if plan.decline and plan.me is not None:
@@ -197,39 +205,24 @@ def _meeting(ctx: StepContext, google: Any, plan: MeetingPlan, record: dict[str,
             "attendees": [{"email": plan.me["email"], "responseStatus": "declined", "comment": decline_message}],
             "extendedProperties": {"private": {MARKER: ctx.key}},
         })
-    entry = {"id": event["id"], "summary": summary, "start": start.isoformat(), "when": when, "kind": kind,
-             "organised": organiser, "htmlLink": event.get("htmlLink")}
-    record["declined"].append(entry)
+    link = event.get("htmlLink")
+    done.declined.append(DeclinedMeeting(id=event["id"], summary=summary, start=start.isoformat(), when=when,
+                                         kind=kind, organised=organiser, html_link=link))
     if organiser:
-        record["organised"].append({
-            "id": event["id"], "summary": summary, "start": start.isoformat(), "when": when,
-            "attendees": [a["email"] for a in others], "external": [a["email"] for a in external],
-            "htmlLink": event.get("htmlLink"),
-        })
+        done.organised.append(OrganisedMeeting(
+            id=event["id"], summary=summary, start=start.isoformat(), when=when,
+            attendees=[a["email"] for a in others], external=[a["email"] for a in external], html_link=link))
     if external:
-        record["reschedule_emails"].append(_send_reschedule_note(ctx, google, plan))
+        done.reschedule_emails.append(_send_reschedule_note(ctx, google, plan))
     elif not organiser:
-        record["missed_internal"].append({
-            "id": event["id"], "summary": summary, "start": start.isoformat(), "when": when,
-            "end": _start(event, ctx.absence.employee.timezone, "end").isoformat(),
-            "description": event.get("description") or "",
-            "attachments": [{"title": a.get("title", ""), "fileUrl": a.get("fileUrl", "")}
-                            for a in event.get("attachments") or []],
-            "htmlLink": event.get("htmlLink"),
-            "organizer": (event.get("organizer") or {}).get("email"),
-            "recurringEventId": event.get("recurringEventId"),
-        })
-
-
-def to_clients(ctx: StepContext, event: dict[str, Any], external: list[dict[str, Any]], when: str) -> dict[str, Any]:
-    """What a note to a meeting's clients is written from: the meeting, and a greeting by first name."""
-    names = [a.get("displayName", "").split()[0] for a in external if a.get("displayName")]
-    return {**_common(ctx), "meeting": {"summary": event.get("summary") or "our meeting", "when": when},
-            "greeting": " and ".join(names) if 0 < len(names) == len(external) else "there"}
-
-
-def recipients(external: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return [(a.get("displayName", ""), a["email"]) for a in external]
+        end = event_time(event, ctx.absence.employee.timezone, "end") or start
+        done.missed_internal.append(MissedMeeting(
+            id=event["id"], summary=summary, start=start.isoformat(), when=when, end=end.isoformat(),
+            description=event.get("description") or "",
+            attachments=[{"title": a.get("title", ""), "fileUrl": a.get("fileUrl", "")}
+                         for a in event.get("attachments") or []],
+            html_link=link, organizer=(event.get("organizer") or {}).get("email"),
+            recurring_event_id=event.get("recurringEventId")))
 
 
 def reschedule_note(ctx: StepContext, plan: MeetingPlan) -> tuple[str, str, str]:
@@ -239,18 +232,16 @@ def reschedule_note(ctx: StepContext, plan: MeetingPlan) -> tuple[str, str, str]
     return subject, text, render("reschedule_notification.html", **context)
 
 
-def _send_reschedule_note(ctx: StepContext, google: Any, plan: MeetingPlan) -> dict[str, Any]:
+def _send_reschedule_note(ctx: StepContext, google: Any, plan: MeetingPlan) -> RescheduleEmail:
     event, external = plan.event, plan.external
     subject, text, html = reschedule_note(ctx, plan)
-    mid = message_id(ctx, event["id"])
-    to = [a["email"] for a in external]
-    note = {"event_id": event["id"], "event": event.get("summary"), "to": to, "subject": subject,
-            "message_id": mid}
+    mid = reschedule_message_id(ctx.key, event["id"], ctx.team.email_domain)
     message = automated_email(ctx.absence.employee, recipients(external), subject, text, html, mid, ctx.now)
     gmail_id, sent = send_once(google, message)
     if not sent:
         ctx.log.info("reschedule note %s was sent by an earlier try", mid)
-    return {**note, "gmail_id": gmail_id}
+    return RescheduleEmail(event_id=event["id"], event=event.get("summary") or "", to=[a["email"] for a in external],
+                           subject=subject, message_id=mid, gmail_id=gmail_id)
 
 
 def _meeting_event(ctx: StepContext, what: str, summary: str, description: str, at: dt.datetime,
@@ -258,7 +249,7 @@ def _meeting_event(ctx: StepContext, what: str, summary: str, description: str, 
     tz = ctx.absence.employee.timezone
     end = at + dt.timedelta(minutes=ctx.team.meeting_minutes)
     return {
-        "id": event_id(ctx, what), "summary": summary, "description": description,
+        "id": event_id(ctx.key, what), "summary": summary, "description": description,
         "start": {"dateTime": at.isoformat(), "timeZone": tz}, "end": {"dateTime": end.isoformat(), "timeZone": tz},
         "attendees": [{"email": email, **({"responseStatus": "accepted"} if i == 0 else {})}
                       for i, email in enumerate(attendees)],
@@ -280,18 +271,3 @@ def _ensure_event(ctx: StepContext, google: Any, event: dict[str, Any], what: st
     else:
         ctx.log.info("the %s %s already exists", what, event["id"])
     return event["id"]
-
-
-def _start(event: dict[str, Any], tz: str, side: str = "start") -> dt.datetime:
-    value = event[side]
-    if value.get("dateTime"):
-        moment = dt.datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(value.get("timeZone") or tz))
-    return dt.datetime.combine(dt.date.fromisoformat(value["date"]), dt.time(), ZoneInfo(tz))
-
-
-def _when(event: dict[str, Any], tz: str) -> str:
-    """When the meeting is, as the employee reads it (their time zone)."""
-    if event["start"].get("date"):
-        return long_date(event["start"]["date"])
-    return local_time(_start(event, tz), tz)

@@ -17,18 +17,20 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from ooo.messages import local_time, long_date, render
+from ooo.keys import digest_message_id
+from ooo.records import ReturnDigest, ReviewedText
 from ooo.services.once import write_once
-from ooo.steps import StepContext
+from ooo.steps.context import StepContext
 from ooo.steps.mail import automated_email
-from ooo.text import html_to_text
+from ooo.templates import html_to_text, local_time, long_date, render
+from ooo.times import event_time, maybe_instant
 
 if TYPE_CHECKING:
     from ooo.absence import Absence
     from ooo.team import Team
     from ooo.timeline import Timeline
 
-__all__ = ["Digest", "collect_digest", "render_digest", "return_digest", "digest_message_id"]
+__all__ = ["Digest", "collect_digest", "render_digest", "return_digest"]
 
 
 @dataclass
@@ -108,11 +110,6 @@ class Digest:
         }
 
 
-def digest_message_id(ctx: StepContext) -> str:
-    """The digest's deterministic Message-ID: a re-run finds it instead of sending again."""
-    return f"<ooo-digest.{ctx.key}@{ctx.team.email_domain}>"
-
-
 # -- collect ------------------------------------------------------------------------------------
 def collect_digest(ctx: StepContext) -> Digest:
     """Everything the digest shows, read from the services now."""
@@ -151,24 +148,17 @@ def _tagged(ctx: StepContext, since: dt.datetime, until: dt.datetime) -> list[Co
     return sorted(groups.values(), key=lambda g: g.latest, reverse=True)
 
 
-def _start(event: dict[str, Any]) -> dt.datetime | None:
-    value = (event.get("start") or {}).get("dateTime")
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _end(event: dict[str, Any]) -> dt.datetime | None:
-    value = (event.get("end") or {}).get("dateTime")
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def _missed_meetings(ctx: StepContext) -> list[MissedMeeting]:
     """Internal meetings (every guest in the team's domain) on the calendar during the absence."""
     employee = ctx.absence.employee.email
     events = ctx.services.google(employee).list_events(ctx.timeline.out_from, ctx.timeline.back_at,
                                                         single_events=True)
     missed = []
+    tz = ctx.absence.employee.timezone
     for e in events:
-        start, end = _start(e), _end(e)
+        if not (e.get("start") or {}).get("dateTime"):
+            continue  # an all-day event is no meeting
+        start, end = event_time(e, tz), event_time(e, tz, "end")
         guests = [a for a in e.get("attendees") or [] if not a.get("resource")]
         others = [a for a in guests if a.get("email", "").lower() != employee]
         if (e.get("status") == "cancelled" or e.get("eventType", "default") != "default" or not start or not end
@@ -192,7 +182,7 @@ def _link_recordings(ctx: StepContext, meetings: list[MissedMeeting], since: dt.
         return False
     recordings = [r for r in fathom.meetings(since, until) if r.start and r.end]
     for meeting in meetings:
-        overlapping = [r for r in recordings if r.start < meeting.end and meeting.start < r.end]
+        overlapping = [r for r in recordings if r.start and r.end and r.start < meeting.end and meeting.start < r.end]
         title = _norm(meeting.title)
         alike = [r for r in overlapping if _norm(r.title) == title] or [
             r for r in overlapping if title and (title in _norm(r.title) or _norm(r.title) in title)]
@@ -222,83 +212,58 @@ def _summary_lines(markdown: str) -> list[SummaryLine]:
     return lines
 
 
-def _when(value: Any, tz: str) -> str:
-    """A time from a record (ISO text or datetime) as people read it, in ``tz``; "" if unreadable."""
-    if isinstance(value, dict):
-        value = value.get("dateTime") or value.get("date")
-    if not value:
-        return ""
-    try:
-        if isinstance(value, str) and len(value) == 10:
-            return long_date(value)
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        return local_time(moment, tz) if moment.tzinfo else local_time(moment)
-    except ValueError:
-        return str(value)
+def _shown_time(value: str, tz: str) -> str:
+    """A time from a record (ISO text) as people read it, in ``tz``; a date alone as a long date."""
+    if len(value) == 10:
+        return long_date(value)
+    moment = maybe_instant(value)
+    return local_time(moment, tz) if moment else value
 
 
-def _texts(items: Any, tz: str) -> list[dict[str, Any]]:
-    return [{**t, "when": _when(t.get("at"), tz)} for t in items or [] if isinstance(t, dict)]
+def _texts(items: tuple[ReviewedText, ...] | list[ReviewedText], tz: str) -> list[dict[str, Any]]:
+    return [{**t.to_dict(), "when": _shown_time(t.at, tz) if t.at else ""} for t in items]
 
 
 def _reviews(ctx: StepContext) -> list[dict[str, Any]]:
     tz = ctx.absence.employee.timezone
     reviews = []
-    for r in ctx.records.reviews():
-        reviews.append({
-            "label": r.get("label") or r.get("day") or "",
-            "day": r.get("day") or "",
-            "received": _texts(r.get("received"), tz),
-            "answered": _texts(r.get("answered"), tz),
-            "unanswered": _texts(r.get("unanswered"), tz),
-            "raised": _texts(r.get("raised"), tz),
-        })
-    for r in reviews:
-        raised = {t.get("id") for t in r["raised"]}
-        unanswered = {t.get("id") for t in r["unanswered"]}
-        answered = {t.get("id") for t in r["answered"]}
-        for t in r["received"]:
-            t["status"] = ("raised to support" if t.get("id") in raised else "unanswered" if t.get("id") in unanswered
-                           else "answered" if t.get("id") in answered else "")
+    for r in ctx.records.reviews:
+        raised = {t.id for t in r.raised}
+        unanswered = {t.id for t in r.unanswered}
+        answered = {t.id for t in r.answered}
+        received = _texts(r.received, tz)
+        for t in received:
+            t["status"] = ("raised to support" if t["id"] in raised else "unanswered" if t["id"] in unanswered
+                           else "answered" if t["id"] in answered else "")
+        reviews.append({"label": r.label or r.day, "day": r.day, "received": received,
+                        "answered": _texts(r.answered, tz), "unanswered": _texts(r.unanswered, tz),
+                        "raised": _texts(r.raised, tz)})
     return sorted(reviews, key=lambda r: r["day"])
 
 
 def _still_unanswered(reviews: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Texts a review found unanswered and no later review found answered."""
-    answered = {t.get("id") for r in reviews for t in r["answered"]}
+    answered = {t["id"] for r in reviews for t in r["answered"]}
     pending: dict[Any, dict[str, Any]] = {}
     for r in reviews:
         for t in r["unanswered"]:
-            if t.get("id") not in answered:
-                pending[t.get("id")] = t
+            if t["id"] not in answered:
+                pending[t["id"]] = t
     return sorted(pending.values(), key=lambda t: str(t.get("at", "")))
 
 
 def _reschedule_emails(ctx: StepContext) -> list[dict[str, Any]]:
-    """The reschedule notes calendar_cleanup sent: to, subject, the meeting and when it was.
-
-    calendar_cleanup records each note as ``{event_id, event (summary), to, subject, ...}`` and the
-    meeting's time in its ``declined`` entries; an ``event`` dict or ``summary``/``start`` keys work too.
-    """
-    cleanup = ctx.records.get("calendar_cleanup")
-    declined = {d.get("id"): d for d in cleanup.get("declined") or [] if isinstance(d, dict)}
-    tz = ctx.absence.employee.timezone
+    """The reschedule notes calendar_cleanup sent: to, subject, the meeting and when it was."""
+    cleanup = ctx.records.calendar_cleanup
+    if cleanup is None:
+        return []
+    declined = {d.id: d for d in cleanup.declined}
     found = []
-    for e in cleanup.get("reschedule_emails", []) or []:
-        if not isinstance(e, dict):
-            continue
-        event = e.get("event") if isinstance(e.get("event"), dict) else {}
-        meeting = declined.get(e.get("event_id"), {})
-        summary = (e.get("summary") or (e.get("event") if isinstance(e.get("event"), str) else None)
-                   or event.get("summary") or meeting.get("summary") or "")
-        when = meeting.get("when") or _when(e.get("start") or event.get("start") or meeting.get("start"), tz)
-        to = e.get("to") or []
-        found.append({
-            "to": ", ".join(to) if isinstance(to, list) else str(to),
-            "subject": str(e.get("subject") or ""),
-            "summary": str(summary),
-            "when": when,
-        })
+    for e in cleanup.reschedule_emails:
+        meeting = declined.get(e.event_id)
+        found.append({"to": ", ".join(e.to), "subject": e.subject,
+                      "summary": e.event or (meeting.summary if meeting else ""),
+                      "when": meeting.when if meeting else ""})
     return found
 
 
@@ -314,17 +279,18 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
 def build_message(ctx: StepContext, subject: str, text: str, html: str) -> EmailMessage:
     employee = ctx.absence.employee
     return automated_email(employee, [(employee.name, employee.email)], subject, text, html,
-                           digest_message_id(ctx), ctx.now, headers={"X-OOO-Run": ctx.run_id})
+                           digest_message_id(ctx.key, ctx.team.email_domain), ctx.now,
+                           headers={"X-OOO-Run": ctx.run_id})
 
 
-def return_digest(ctx: StepContext) -> dict[str, Any]:
+def return_digest(ctx: StepContext) -> ReturnDigest:
     employee = ctx.absence.employee.email
     gmail = ctx.services.google(employee)
-    message_id = digest_message_id(ctx)
+    message_id = digest_message_id(ctx.key, ctx.team.email_domain)
     if existing := gmail.find_message(message_id):  # before collecting: a re-run reads nothing
         ctx.log.info("the return digest %s was already sent to %s (Gmail id %s): not sending again",
                      message_id, employee, existing)
-        return {"message_id": message_id, "gmail_id": existing, "sent": False, "already_sent": True}
+        return ReturnDigest(message_id=message_id, gmail_id=existing, sent=False, already_sent=True)
     digest = collect_digest(ctx)
     subject, text, html = render_digest(digest)
     message = build_message(ctx, subject, text, html)
@@ -332,5 +298,5 @@ def return_digest(ctx: StepContext) -> dict[str, Any]:
                              f"return digest {message_id}", known=None)  # looked up above: not sent
     counts = digest.counts()
     ctx.log.info("sent the return digest to %s (Gmail id %s): %s", employee, gmail_id, counts)
-    return {"message_id": message_id, "gmail_id": gmail_id, "sent": True, "already_sent": False,
-            "subject": subject, "counts": counts, "fathom_linked": digest.fathom_linked}
+    return ReturnDigest(message_id=message_id, gmail_id=gmail_id, sent=True, subject=subject, counts=counts,
+                        fathom_linked=digest.fathom_linked)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 from typing import Any
 
 from ooo.services.once import write_once

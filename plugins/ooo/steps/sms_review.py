@@ -6,80 +6,78 @@ answered when an outgoing text to the same contact followed it, up to the review
 Unanswered texts are raised to the support channel, one Slack message per text, once (the
 message's metadata carries the run's key and the text's id). Texts an earlier review left
 unanswered are checked again, and listed under ``answered`` once someone has replied, so the
-return digest knows which are still open.
-
-The record (kept for the digest)::
-
-    {"day", "label", "since", "until",
-     "received": [{id, contact_number, contact_name, at (ISO, employee's zone), excerpt}],
-     "answered": [...], "unanswered": [...], "raised": [{text_id, slack_ts, ...the text}]}
+return digest knows which are still open. The record is :class:`ooo.records.SmsReview`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from ooo.messages import local_time, render
+from ooo.keys import SlackEvent
+from ooo.records import ReviewedText, SmsReview
 from ooo.services.once import write_once
-from ooo.steps import StepContext
-from ooo.steps.notices import history_floor, mention
+from ooo.steps.context import StepContext
+from ooo.steps.slack_posts import history_floor, mention
+from ooo.templates import local_time, render
 
-ALERT_EVENT = "ooo_sms_alert"
+if TYPE_CHECKING:
+    from ooo.services.justcall import Text
+
 EXCERPT_CHARS = 160
 
 
-def sms_review(ctx: StepContext) -> dict[str, Any]:
+def sms_review(ctx: StepContext) -> SmsReview:
     review = ctx.review
     assert review is not None, "sms_review runs once per review in the timeline"
     employee = ctx.absence.employee
     tz = ZoneInfo(employee.timezone)
-    record: dict[str, Any] = {
-        "day": review.day.isoformat(), "label": review.label,
-        "since": review.since.isoformat(), "until": review.at.isoformat(),
-        "received": [], "answered": [], "unanswered": [], "raised": [],
-    }
+    record = SmsReview(day=review.day.isoformat(), label=review.label, since=review.since.isoformat(),
+                       until=review.at.isoformat())
     number = employee.justcall_number
     if not number:
         ctx.log.info("%s has no JustCall number in the roster: nothing to review", employee.name)
-        return {**record, "skipped": "no JustCall number in the roster"}
+        return dataclasses.replace(record, skipped="no JustCall number in the roster")
 
     justcall = ctx.services.justcall
     received = justcall.texts(number, review.since, review.at, direction="incoming")
-    record["received"] = [_entry(t, tz) for t in received]
+    entries = [_entry(t, tz) for t in received]
     seen = {t.id for t in received}
-    earlier = [t for t in _still_open(ctx) if t.get("id") not in seen]
-    starts = [t.at for t in received] + [_when(t) for t in earlier if _when(t)]
+    earlier = [t for t in _still_open(ctx) if t.id not in seen]
+    starts = [t.at for t in received] + [at for t in earlier if (at := t.received_at)]
     replies = justcall.texts(number, min(starts), review.at, direction="outgoing") if starts else []
 
-    def replied(contact: str, at: dt.datetime, text_id: Any) -> dt.datetime | None:
+    def replied(contact: str, at: dt.datetime, text_id: int | str) -> dt.datetime | None:
         later = [r.at for r in replies if r.contact_number == contact
                  and (r.at > at or (r.at == at and isinstance(text_id, int) and r.id > text_id))]
         return min(later) if later else None
 
-    unanswered = []
-    for text, entry in zip(received, record["received"]):
+    answered, unanswered, open_texts = [], [], []
+    for text, entry in zip(received, entries, strict=True):
         answer = replied(text.contact_number, text.at, text.id)
         if answer:
-            record["answered"].append({**entry, "answered_at": answer.astimezone(tz).isoformat()})
+            answered.append(dataclasses.replace(entry, answered_at=answer.astimezone(tz).isoformat()))
         else:
-            record["unanswered"].append(entry)
-            unanswered.append((text, entry))
+            unanswered.append(entry)
+            open_texts.append((text, entry))
     for entry in earlier:  # left unanswered by an earlier review: answered since?
-        answer = replied(str(entry.get("contact_number") or ""), _when(entry), entry.get("id"))  # type: ignore[arg-type]
+        at = entry.received_at
+        answer = replied(entry.contact_number, at, entry.id) if at else None
         if answer:
-            record["answered"].append({**entry, "answered_at": answer.astimezone(tz).isoformat()})
+            answered.append(dataclasses.replace(entry, answered_at=answer.astimezone(tz).isoformat()))
 
-    if unanswered:
-        record["raised"] = _raise(ctx, unanswered)
+    raised = _raise(ctx, open_texts) if open_texts else []
     ctx.log.info("SMS review %s for %s (%s): %d received, %d answered, %d unanswered, %d raised to %s",
-                 review.label, employee.name, number, len(received), len(record["answered"]),
-                 len(record["unanswered"]), len(record["raised"]), ctx.team.channels["support"])
-    return record
+                 review.label, employee.name, number, len(received), len(answered), len(unanswered), len(raised),
+                 ctx.team.channels["support"])
+    return dataclasses.replace(record, received=entries, answered=answered, unanswered=unanswered, raised=raised)
 
 
-def _raise(ctx: StepContext, unanswered: list[tuple[Any, dict[str, Any]]]) -> list[dict[str, Any]]:
+def _raise(ctx: StepContext, unanswered: list[tuple[Text, ReviewedText]]) -> list[ReviewedText]:
     """One support-channel message per unanswered text, unless this run already posted it."""
     slack = ctx.services.slack
     review = ctx.review
@@ -88,7 +86,7 @@ def _raise(ctx: StepContext, unanswered: list[tuple[Any, dict[str, Any]]]) -> li
 
     def already_posted() -> dict[str, str]:
         posted: dict[str, str] = {}
-        for message in slack.messages_with_metadata(channel, ALERT_EVENT, oldest=history_floor(ctx)):
+        for message in slack.messages_with_metadata(channel, SlackEvent.SMS_ALERT, oldest=history_floor(ctx)):
             payload = message["metadata"].get("event_payload") or {}
             if payload.get("key") == ctx.key:
                 posted.setdefault(str(payload.get("text_id")), message["ts"])
@@ -102,44 +100,40 @@ def _raise(ctx: StepContext, unanswered: list[tuple[Any, dict[str, Any]]]) -> li
             "sms_alert.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
             justcall_number=text.justcall_number, contact_name=text.contact_name,
             contact_number=text.contact_number, when=local_time(text.at, ctx.absence.employee.timezone),
-            excerpt=entry["excerpt"], buddy=buddy, label=review.label)
-        metadata = {"event_type": ALERT_EVENT,
+            excerpt=entry.excerpt, buddy=buddy, label=review.label)
+        metadata = {"event_type": SlackEvent.SMS_ALERT.value,
                     "event_payload": {"key": ctx.key, "text_id": str(text.id), "review": review.day.isoformat()}}
-        ts, made = write_once(lambda tid=str(text.id): already_posted().get(tid),
-                              lambda m=message, md=metadata: slack.post_message(channel, m, metadata=md),
+        ts, made = write_once(functools.partial(_posted_for, already_posted, str(text.id)),
+                              functools.partial(slack.post_message, channel, message, metadata=metadata),
                               f"alert for text {text.id}", known=posted.get(str(text.id)))
         if made:
             ctx.log.info("raised text %s from %s to support (ts %s)", text.id, text.contact_number, ts)
         else:
             ctx.log.info("text %s was already raised to support (ts %s)", text.id, ts)
-        raised.append({**entry, "text_id": text.id, "slack_ts": ts})
+        raised.append(dataclasses.replace(entry, text_id=text.id, slack_ts=ts))
     return raised
 
 
-def _still_open(ctx: StepContext) -> list[dict[str, Any]]:
+def _posted_for(already_posted: Callable[[], dict[str, str]], text_id: str) -> str | None:
+    return already_posted().get(text_id)
+
+
+def _still_open(ctx: StepContext) -> list[ReviewedText]:
     """Texts earlier reviews found unanswered that no review has since found answered."""
     today = ctx.review.day.isoformat() if ctx.review else "9999-12-31"
-    reviews = [r for r in ctx.records.reviews() if str(r.get("day") or "") < today]
-    answered = {t.get("id") for r in reviews for t in r.get("answered") or [] if isinstance(t, dict)}
-    pending: dict[Any, dict[str, Any]] = {}
+    reviews = [r for r in ctx.records.reviews if r.day < today]
+    answered = {t.id for r in reviews for t in r.answered}
+    pending: dict[int | str, ReviewedText] = {}
     for r in reviews:
-        for t in r.get("unanswered") or []:
-            if isinstance(t, dict) and t.get("id") not in answered and _when(t):
-                pending[t.get("id")] = t
+        for t in r.unanswered:
+            if t.id not in answered and t.received_at:
+                pending[t.id] = t
     return list(pending.values())
 
 
-def _when(entry: dict[str, Any]) -> dt.datetime | None:
-    try:
-        at = dt.datetime.fromisoformat(str(entry.get("at")))
-    except ValueError:
-        return None
-    return at if at.tzinfo else None
-
-
-def _entry(text: Any, tz: ZoneInfo) -> dict[str, Any]:
-    return {"id": text.id, "contact_number": text.contact_number, "contact_name": text.contact_name,
-            "at": text.at.astimezone(tz).isoformat(), "excerpt": excerpt(text.body)}
+def _entry(text: Text, tz: ZoneInfo) -> ReviewedText:
+    return ReviewedText(id=text.id, contact_number=text.contact_number, contact_name=text.contact_name,
+                        at=text.at.astimezone(tz).isoformat(), excerpt=excerpt(text.body))
 
 
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from devstack.stack import Stack
-from ooo.operators import TEAM_FILE_VARIABLE
+from ooo.team import TEAM_FILE_VARIABLE
 from ooo.team import SAMPLE_TEAM_FILE, Team, load_team
 from sandbox import SandboxServer
 from tests.e2e.stack import planned, real_stack

@@ -26,7 +26,7 @@ import pytest
 
 from devstack.stack import Stack
 from ooo.team import Team
-from tests.e2e.audit.conftest import MAYA, SAM, extra_holidays, sam_start
+from tests.e2e.audit.conftest import extra_holidays, sam_start
 from tests.e2e.stack import state_of, triggers_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler, pytest.mark.xdist_group("audit")]  # one stack for the package

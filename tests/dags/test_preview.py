@@ -16,12 +16,12 @@ import time
 import pendulum
 import pytest
 
-from ooo.cli import main
 from devstack.demo import sample_absences
+from ooo.cli import main
 from ooo.steps.auto_reply import auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
 from ooo.steps.notices import team_notice
-from tests.e2e.conftest import _xcom, run_absence, run_plan
+from tests.dags.runs import run_absence, run_plan, xcom
 
 pytestmark = pytest.mark.e2e
 JORDAN = "jordan.reyes@yellowstonelocal.com"
@@ -71,7 +71,7 @@ def test_the_cli_timeline_is_what_the_dag_waits_for_and_does(absence_dag, connec
             assert by_task[step["step"]].state == expected, step
     daily = sorted((t for t in tis if t.task_id == "sms_review"), key=lambda t: t.map_index)
     assert len(daily) == len(reviews) and {t.state for t in daily} == {"success"}
-    cleanup = _xcom(by_task["calendar_cleanup"])
+    cleanup = xcom(by_task["calendar_cleanup"])
     handover = next(s for s in steps if s["step"] == "handover_meeting")
     assert handover["status"] == "skipped" and cleanup["handover_event_id"] is None  # unexpected: no time
 
@@ -147,7 +147,8 @@ def test_services_preview_is_what_the_steps_then_do_and_only_reads(connections, 
     assert after["google"].pop("tokens_issued") >= before["google"].pop("tokens_issued")
     assert after == before
     methods = {(r["api"], r["method"], r["path"].split("/")[-1]) for r in connections.sandbox.requests}
-    assert methods <= {("google", "POST", "token"), ("google", "GET", "events"), ("slack", "POST", "users.lookupByEmail")}
+    assert methods <= {("google", "POST", "token"), ("google", "GET", "events"),
+                       ("slack", "POST", "users.lookupByEmail")}
 
     # Now the steps, for real, on the same calendars.
     absence = make_absence(employee=params["employee"], start=params["start_date"], end=params["end_date"],
@@ -156,16 +157,17 @@ def test_services_preview_is_what_the_steps_then_do_and_only_reads(connections, 
     done = calendar_cleanup(ctx)
     cleanup = would["calendar_cleanup"]
     assert len(cleanup["decline"]) >= 3 and {m["kind"] for m in cleanup["decline"]} == {"internal", "external"}
-    assert [(m["summary"], m["kind"]) for m in cleanup["decline"]] == [(d["summary"], d["kind"]) for d in done["declined"]]
-    assert [(m["summary"], m["reschedule_to"], m["reschedule_subject"]) for m in cleanup["decline"] if m["reschedule_to"]] \
-        == [(e["event"], e["to"], e["subject"]) for e in done["reschedule_emails"]]
-    assert [(m["summary"], m["reason"]) for m in cleanup["left_alone"]] == [(s["summary"], s["reason"]) for s in done["skipped"]]
+    assert [(m["summary"], m["kind"]) for m in cleanup["decline"]] == [(d.summary, d.kind) for d in done.declined]
+    assert [(m["summary"], m["reschedule_to"], m["reschedule_subject"])
+            for m in cleanup["decline"] if m["reschedule_to"]] \
+        == [(e.event, e.to, e.subject) for e in done.reschedule_emails]
+    assert [(m["summary"], m["reason"]) for m in cleanup["left_alone"]] == [(s.summary, s.reason) for s in done.skipped]
     block = next(e for e in connections.sandbox.api("google").list_events(MAYA) if e.get("eventType") == "outOfOffice")
     assert block["outOfOfficeProperties"]["declineMessage"] == cleanup["ooo_block"]["decline_message"]
 
     posted = team_notice(ctx)
     channel = connections.sandbox.api("slack").messages(team.channels["team_notice"])
-    text = next(m["text"] for m in channel if m["ts"] == posted["ts"])
+    text = next(m["text"] for m in channel if m["ts"] == posted.ts)
     assert text.strip() == would["team_notice"]["text"]
     assert "&lt;b&gt;no laptop&lt;/b&gt;" in text  # the note as text, as posted
 

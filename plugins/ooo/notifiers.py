@@ -1,44 +1,53 @@
-"""Failure alerts: tell the ops channel when a step of an absence fails.
+"""Airflow notifiers: ops alerted when a step fails, the manager asked for an approval.
 
-Use as the DAG's (or the tasks') ``on_failure_callback``::
+:class:`OpsAlert` is the DAGs' ``on_failure_callback``::
 
-    from ooo.alerts import failure_alert
+    from ooo.notifiers import failure_alert
     default_args = {..., "on_failure_callback": failure_alert}
 
 or ``OpsAlert(channel="#somewhere", conn_id="ooo_slack")`` for another channel or connection. The
 message (``include/templates/failure_alert.slack``) names the absence (employee, dates, run id),
 the step (task id, the day's label for a mapped review, the try) and links to the task in the
-Airflow UI (``ti.log_url``, else built from ``[api] base_url``). A callback never raises: if
-Slack itself fails, the failure is logged.
+Airflow UI (``ti.log_url``, else built from ``[api] base_url``).
+
+:class:`ManagerAskedToApprove` is the approval's HITL notifier: Airflow's HITL operator calls it
+once the request exists, so the link in the manager's Slack DM always opens a request.
+
+A notifier never raises: if Slack fails, the failure is logged (an alert must not turn one failure
+into two; the approval waits in *Required Actions* without the DM).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ooo.messages import Mrkdwn, render, slack_escape
+from airflow.sdk import BaseNotifier
+
+from ooo.absence import absence_of_run
+from ooo.keys import SlackEvent
+from ooo.templates import Mrkdwn, render, slack_escape
+
+if TYPE_CHECKING:
+    from ooo.run import AbsenceRun
 
 log = logging.getLogger(__name__)
 
-FAILURE_EVENT = "ooo_failure_alert"
-_RUN_ID = re.compile(r"^absence__(?P<employee>[^_].*?)__(?P<start>\d{4}-\d{2}-\d{2})__(?P<end>\d{4}-\d{2}-\d{2})")
 
-
-class OpsAlert:
-    """A callable ``on_failure_callback`` posting to the team's ops channel through ``SlackClient``."""
+class OpsAlert(BaseNotifier):
+    """Posts a failed step to the team's ops channel through ``SlackClient``."""
 
     def __init__(self, channel: str | None = None, conn_id: str | None = None):
+        super().__init__()
         self.channel = channel
         self.conn_id = conn_id
 
-    def __call__(self, context: Mapping[str, Any]) -> None:
+    def notify(self, context: Any) -> None:
         try:
             self.send(context)
-        except Exception:  # an alert must never turn one failure into two
+        except Exception:  # noqa: BLE001 - an alert must never turn one failure into two
             log.exception("could not send the failure alert to Slack")
 
     def send(self, context: Mapping[str, Any]) -> str:
@@ -52,12 +61,32 @@ class OpsAlert:
         payload = {"run_id": str(_get(ti, "run_id") or ""), "task_id": str(_get(ti, "task_id") or ""),
                    "map_index": _get(ti, "map_index"), "try_number": _get(ti, "try_number")}
         return SlackClient(self.conn_id or SLACK_CONN_ID).post_message(
-            channel, text, metadata={"event_type": FAILURE_EVENT, "event_payload": payload})
+            channel, text, metadata={"event_type": SlackEvent.FAILURE_ALERT.value, "event_payload": payload})
 
 
-def failure_alert(context: Mapping[str, Any]) -> None:
-    """``on_failure_callback``: alert the team's ops channel (``team.channels["ops"]``)."""
-    OpsAlert()(context)
+#: ``on_failure_callback``: alert the team's ops channel (``team.channels["ops"]``).
+failure_alert = OpsAlert()
+
+
+class ManagerAskedToApprove(BaseNotifier):
+    """The manager's Slack DM: an absence to approve, with a link to the request in Airflow."""
+
+    def __init__(self, run: AbsenceRun):
+        super().__init__()
+        self.run = run
+
+    def notify(self, context: Any) -> None:
+        from airflow.sdk.configuration import conf
+
+        from ooo.steps.notices import ask_manager
+
+        try:
+            link = context["task"].generate_link_to_ui(task_instance=context["task_instance"],
+                                                       base_url=conf.get("api", "base_url", fallback=None))
+            ask_manager(self.run.step_context(logger=self.log), link)
+        except Exception:  # noqa: BLE001 - a Slack outage must not reject the absence
+            self.log.warning("Could not tell the manager in Slack; the approval waits in Airflow's "
+                             "Required Actions", exc_info=True)
 
 
 def failure_text(context: Mapping[str, Any]) -> str:
@@ -68,10 +97,10 @@ def failure_text(context: Mapping[str, Any]) -> str:
     params = _get(context, "params") or _get(dag_run, "conf") or {}
     employee = _param(params, "employee")
     start, end = _param(params, "start_date"), _param(params, "end_date")
-    match = _RUN_ID.match(run_id)
-    if match:
-        employee = employee or match["employee"]
-        start, end = start or match["start"], end or match["end"]
+    filed = absence_of_run(run_id)
+    if filed:
+        employee = employee or filed.person
+        start, end = start or filed.start.isoformat(), end or filed.end.isoformat()
     task_id = str(_get(ti, "task_id") or _get(context, "task_id") or "(the run)")
     map_index = _get(ti, "map_index")
     label = _get(ti, "rendered_map_index") or (f"map index {map_index}" if isinstance(map_index, int)
@@ -101,13 +130,11 @@ def _redact(text: str) -> str:
 
 
 def _ops_channel() -> str:
+    from ooo.team import load_team, team_for_run
+
     try:
-        from ooo.operators import team_for_run
-
         return team_for_run().channels["ops"]
-    except Exception:  # no Airflow Variable backend here (a test, a CLI): the team file
-        from ooo.team import load_team
-
+    except Exception:  # noqa: BLE001 - no Airflow Variable backend here (a test, a CLI): the team file
         return load_team().channels["ops"]
 
 
@@ -115,7 +142,7 @@ def _task_url(ti: Any, dag_run: Any, run_id: str, task_id: str, map_index: Any) 
     url = None
     try:
         url = _get(ti, "log_url")
-    except Exception:  # log_url reads the config; a missing one must not lose the alert
+    except Exception:  # noqa: BLE001 - log_url reads the config; a missing one must not lose the alert
         url = None
     if not url:
         dag_id = _get(ti, "dag_id") or _get(dag_run, "dag_id") or "ooo_absence"
@@ -123,7 +150,7 @@ def _task_url(ti: Any, dag_run: Any, run_id: str, task_id: str, map_index: Any) 
             from airflow.configuration import conf
 
             base = conf.get("api", "base_url", fallback="http://localhost:8080/")
-        except Exception:
+        except Exception:  # noqa: BLE001 - no configuration here: the alert still goes out
             base = "http://localhost:8080/"
         mapped = f"/mapped/{map_index}" if isinstance(map_index, int) and map_index >= 0 else ""
         url = f"{base.rstrip('/')}/dags/{dag_id}/runs/{quote(run_id)}/tasks/{task_id}{mapped}"

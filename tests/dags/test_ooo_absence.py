@@ -7,10 +7,10 @@ import datetime as dt
 import pendulum
 import pytest
 
-from ooo.absence import absence_from_dict
 from devstack.demo import sample_absences
+from ooo.absence import Absence
 from ooo.timeline import plan_timeline
-from tests.e2e.conftest import review_records, run_absence, run_plan
+from tests.dags.runs import review_records, run_absence, run_plan
 from tests.e2e.effects import effects_of
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, con
     by_id = states(tis)
     assert by_id.pop("approval") == "skipped"  # unexpected: no approval
     assert set(by_id.values()) == {"success"}, by_id
-    timeline = plan_timeline(absence_from_dict(run_plan(tis)["absence"]), team, dt.datetime.fromisoformat(filed))
+    timeline = plan_timeline(Absence.from_dict(run_plan(tis)["absence"]), team, dt.datetime.fromisoformat(filed))
     reviews = sorted((t for t in tis if t.task_id == "sms_review"), key=lambda t: t.map_index)
     assert [t.rendered_map_index for t in reviews] == [r.label for r in timeline.reviews]
     # each step started after the one before it had finished

@@ -11,7 +11,7 @@ from ooo.absence import run_id_for
 from ooo.airflow_api import CONNECTION
 from ooo.services import FATHOM_CONN_ID, GOOGLE_CONN_ID, HUBSPOT_CONN_ID, JUSTCALL_CONN_ID, SLACK_CONN_ID
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_compose_runs_every_airflow_component_with_the_run_id_pattern():

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 import pytest
 
-from ooo.steps import Records
+from ooo.records import Records
 from ooo.steps.digest import collect_digest, render_digest, return_digest
 from sandbox import connection_env, start_sandbox
 from sandbox.scenario import team_meetings
@@ -128,7 +128,7 @@ def records() -> Records:
                                "to": ["owner@acmeoutdoors.com"], "subject": "Rescheduling our quarterly review",
                                "message_id": "<x@y>", "gmail_id": "abc"}],
     }
-    return Records({"calendar_cleanup": cleanup}, reviews)
+    return Records.from_xcoms({"calendar_cleanup": cleanup}, reviews)
 
 
 def section(html: str, name: str) -> str:
@@ -140,7 +140,7 @@ def section(html: str, name: str) -> str:
 def test_digest_is_one_email_with_exactly_the_right_items_and_is_sent_once(quiet, team, ctx):
     sb = quiet.sandbox
     seeded = seed_absence(sb, team)
-    record = return_digest(ctx(records()))
+    record = return_digest(ctx(records())).to_dict()
 
     sent = sb.api("google").sent(MAYA)
     assert len(sent) == 1
@@ -195,7 +195,7 @@ def test_digest_is_one_email_with_exactly_the_right_items_and_is_sent_once(quiet
     assert "Recording: " + recordings[0] in text and "Still unanswered" in text
 
     # a re-run finds the email and sends nothing
-    again = return_digest(ctx(records()))
+    again = return_digest(ctx(records())).to_dict()
     assert again["sent"] is False and again["message_id"] == record["message_id"]
     assert len(sb.api("google").sent(MAYA)) == 1
 
@@ -211,7 +211,7 @@ def test_a_note_added_late_still_counts(quiet, team, ctx):
 
 def test_empty_sections_say_so_and_no_fathom_is_said(quiet, ctx, monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_OOO_FATHOM")
-    record = return_digest(ctx())
+    record = return_digest(ctx()).to_dict()
     assert record["fathom_linked"] is False and set(record["counts"].values()) == {0}
     mail = quiet.sandbox.api("google").sent(MAYA)[0]
     for says in ("Nobody tagged you in a HubSpot note or inbox comment while you were out.",
@@ -237,7 +237,7 @@ def test_digest_preview_cli_writes_files_and_sends_nothing(quiet, team, tmp_path
 
     seed_absence(quiet.sandbox, team)
     recs = tmp_path / "records.json"
-    recs.write_text(json.dumps({"calendar_cleanup": records().get("calendar_cleanup"), "reviews": records().reviews()}))
+    recs.write_text(json.dumps(records().to_dicts()))
     out = tmp_path / "preview.html"
     assert main(["digest-preview", "--employee", MAYA, "--start", str(START), "--end", str(END),
                  "--records", str(recs), "--out", str(out)]) == 0

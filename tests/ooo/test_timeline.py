@@ -7,7 +7,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from ooo.timeline import local, plan_timeline, timeline_from_dict
+from ooo.timeline import Timeline, local, plan_timeline
 
 MAYA = "maya.patel@yellowstonelocal.com"  # CSM, America/Denver
 PRIYA = "priya.nair@yellowstonelocal.com"  # CSM, Asia/Kolkata
@@ -178,4 +178,4 @@ def test_approval_asked_on_the_first_day_lasts_until_its_end(make_absence, team)
 
 def test_round_trips_through_xcom_json(make_absence, team):
     t = plan(make_absence, team)
-    assert timeline_from_dict(t.to_dict()) == t
+    assert Timeline.from_dict(t.to_dict()) == t

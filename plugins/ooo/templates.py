@@ -1,6 +1,7 @@
-"""Every text a person reads comes from ``include/templates/``; this module renders them.
+"""Every text a person reads: the templates in ``include/templates/``, rendered, and the helpers
+that shape values for them (dates and times as people read them, user content made plain text).
 
-Three kinds of template, told apart by their ending:
+Four kinds of template, told apart by their ending:
 
 * ``*.html``: autoescaped HTML (note bodies and free text are user content);
 * ``*.slack``: Slack mrkdwn; every value is escaped for Slack (``&``, ``<``, ``>``) unless it is a
@@ -13,13 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES_DIR = Path(os.environ.get("OOO_TEMPLATES_DIR") or Path(__file__).resolve().parents[2] / "include" / "templates")
+TEMPLATES_DIR = Path(os.environ.get("OOO_TEMPLATES_DIR")
+                     or Path(__file__).resolve().parents[2] / "include" / "templates")
 
 
 class Mrkdwn(str):
@@ -72,7 +76,7 @@ def local_time(value: dt.datetime | str, tz: str | None = None) -> str:
 def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=autoescape,
+        autoescape=autoescape,  # noqa: S701 - only HTML is autoescaped; the other kinds escape in finalize
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -105,3 +109,40 @@ def split_subject(text: str) -> tuple[str, str]:
     the blank line (emails, calendar events: the subject stays in the template with its text)."""
     head, _, body = text.partition("\n\n")
     return head.removeprefix("Subject:").strip(), body.strip() + "\n"
+
+
+# -- user content --------------------------------------------------------------------------------
+class _Text(HTMLParser):
+    """HTML -> text: tags dropped, <script>/<style> content dropped, blocks become lines."""
+
+    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "ul", "ol", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(body: str | None) -> str:
+    """``body`` (HTML or plain text) as plain text: markup and scripts removed, blank lines dropped."""
+    parser = _Text()
+    parser.feed(body or "")
+    parser.close()
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -7,8 +7,16 @@ import datetime as dt
 import pendulum
 import pytest
 
-from ooo.absence import (AbsenceRejected, absence_from_dict, coverage_warnings, out_between, overlapping,
-                         parse_absence, run_id_for, which_in_flight)
+from ooo.absence import (
+    Absence,
+    AbsenceRejected,
+    coverage_warnings,
+    out_between,
+    overlapping,
+    parse_absence,
+    run_id_for,
+    which_in_flight,
+)
 
 MAYA = "maya.patel@yellowstonelocal.com"
 JORDAN = "jordan.reyes@yellowstonelocal.com"
@@ -39,7 +47,7 @@ def test_a_good_absence_resolves_buddy_and_manager_from_the_roster(team):
     assert absence.manager is not None and absence.manager.name == "Allison Reed"
     assert absence.days == 5
     assert absence.run_id == f"absence__{MAYA}__2026-12-07__2026-12-11"
-    assert absence_from_dict(absence.to_dict()) == absence
+    assert Absence.from_dict(absence.to_dict()) == absence
 
 
 def test_an_explicit_buddy_overrides_the_roster(team):
@@ -172,7 +180,7 @@ def test_a_very_long_note_is_refused(team):
 def test_an_approval_recorded_when_filing_names_the_manager(team):
     absence = parse_absence(params(approved_by=ALLISON), team, NOW)
     assert absence.approved_by is not None and absence.approved_by.name == "Allison Reed"
-    assert absence_from_dict(absence.to_dict()) == absence
+    assert Absence.from_dict(absence.to_dict()) == absence
 
 
 def test_only_a_manager_in_the_roster_can_have_approved(team):

@@ -14,11 +14,11 @@ import json
 import pytest
 
 from devstack.demo import sample_absences
-from ooo.steps import run_key
+from ooo.keys import run_key
 from ooo.timeline import local
 from sandbox import connection_env
 from sandbox.core import Faults
-from tests.e2e.conftest import _xcom, review_records, run_absence
+from tests.dags.runs import review_records, run_absence, xcom
 from tests.e2e.fault_tally import Run, tally
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,7 @@ def test_faults_on_every_api_double_nothing_and_lose_nothing(absence_dag, faulty
         states = {(t.task_id, t.map_index): t.state for t in tis}
         assert run.state == "success", states
         run_id = run.run_id  # dag.test() names its runs manual__...: the key comes from it
-        records = {t.task_id: _xcom(t) for t in tis if t.map_index < 0}
+        records = {t.task_id: xcom(t) for t in tis if t.map_index < 0}
         runs.append(Run(run_id, run_key(run_id), params["employee"], buddy, records, review_records(tis)))
 
     counts = tally(faulty.sandbox, team, runs)

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from ooo.services.justcall import JustCallError, Text
-from ooo.steps.sms_review import excerpt
 
 RAW = {"id": 7, "contact_number": "+14065550001", "contact_name": "Big Sky", "justcall_number": "+13075550101",
        "sms_date": "2027-01-14", "sms_time": "23:05:09", "sms_user_date": "2027-01-14", "sms_user_time": "16:05:09",
@@ -29,10 +28,3 @@ def test_time_comes_from_the_utc_fields_not_the_account_zone():
 def test_unknown_direction_is_an_error():
     with pytest.raises(JustCallError, match="unknown direction"):
         Text.parse({**RAW, "direction": "Sideways"})
-
-
-def test_excerpt_is_one_line_and_cut_at_a_word():
-    assert excerpt("Website is down!\n\nCustomers   are calling.") == "Website is down! Customers are calling."
-    long = "word " * 60
-    cut = excerpt(long, limit=50)
-    assert cut.endswith("…") and len(cut) <= 51 and "  " not in cut and not cut[:-1].endswith(" ")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-
 import pendulum
 
 from ooo.absence import parse_absence
-from ooo.notes import NOTE_MAX_CHARS, approval_state, run_note
-from ooo.steps import Records
+from ooo.plan import Plan
+from ooo.records import ApprovalAnswer, Records
+from ooo.run_note import NOTE_MAX_CHARS, approval_state, run_note
 from ooo.timeline import plan_timeline
 
 NOW = pendulum.datetime(2026, 11, 23, 16, 0, tz="UTC")
@@ -20,17 +20,20 @@ def planned(team, **params):
     return absence, plan_timeline(absence, team, NOW)
 
 
+def answer(**given) -> ApprovalAnswer:
+    return ApprovalAnswer.from_dict(given)
+
+
 def test_the_approval_as_ops_read_it(team):
     absence, timeline = planned(team)
     assert approval_state(absence, timeline, None, waiting=True) == \
         "waiting for Allison Reed until Mon Dec 7, 12:00 AM MST"
-    approved = {"chosen_options": ["Approve"], "responded_by_user": {"id": "a", "name": "Allison Reed"}}
+    approved = answer(chosen_options=["Approve"], responded_by_user={"id": "a", "name": "Allison Reed"})
     assert approval_state(absence, timeline, approved) == "approved by Allison Reed"
-    rejected = {"chosen_options": ["Reject"], "params_input": {"reason": "Busy week"},
-                "responded_by_user": {"id": "a", "name": "Allison Reed"}}
+    rejected = answer(chosen_options=["Reject"], params_input={"reason": "Busy week"},
+                      responded_by_user={"id": "a", "name": "Allison Reed"})
     assert approval_state(absence, timeline, rejected) == "rejected by Allison Reed: Busy week"
-    unanswered = {"chosen_options": ["Reject"], "params_input": {"reason": ""}, "responded_by_user": None,
-                  "timedout": True}
+    unanswered = answer(chosen_options=["Reject"], params_input={"reason": ""}, responded_by_user=None, timedout=True)
     assert approval_state(absence, timeline, unanswered) == "not approved: no answer from Allison Reed by the start"
     recorded, _ = planned(team, approved_by="allison.reed@yellowstonelocal.com")
     assert approval_state(recorded, timeline, None) == "approved by Allison Reed (recorded when filed)"
@@ -40,10 +43,12 @@ def test_the_approval_as_ops_read_it(team):
 
 def test_the_note_says_who_when_buddy_and_what_was_done(team):
     absence, timeline = planned(team)
-    records = Records({"calendar_cleanup": {"ooo_event_id": "x", "declined": [{}, {}], "reschedule_emails": [{}]},
-                       "team_notice": {"ts": "1.2"}, "auto_reply_on": {"enabled": True}},
-                      [{"day": "2026-12-07", "raised": [{}, {}]}])
-    note = run_note(absence, timeline, "approved by Allison Reed", records).replace("\\", "")
+    records = Records.from_xcoms({"calendar_cleanup": {"ooo_event_id": "x", "declined": [{}, {}],
+                                                       "reschedule_emails": [{}]},
+                                  "team_notice": {"ts": "1.2"}, "auto_reply_on": {"enabled": True}},
+                                 [{"day": "2026-12-07", "raised": [{}, {}]}])
+    approved = answer(chosen_options=["Approve"], responded_by_user={"id": "a", "name": "Allison Reed"})
+    note = run_note(Plan(absence, timeline), approved, records).replace("\\", "")
     assert note.startswith("**Maya Patel** (planned) out Mon Dec 7 – Fri Dec 11, back Mon Dec 14 · buddy Jordan Reyes")
     assert "Approval: approved by Allison Reed" in note
     assert ("Done: out-of-office block, 2 meetings declined, 1 reschedule notes · team notice · auto-reply on · "
@@ -53,13 +58,15 @@ def test_the_note_says_who_when_buddy_and_what_was_done(team):
 def test_a_long_note_is_cut_to_what_airflow_keeps(team):
     absence, timeline = planned(team, note="")
     warnings = [f"warning {i}: " + "x" * 80 for i in range(20)]
-    note = run_note(absence, timeline, "waiting", Records(), warnings=warnings)
+    note = run_note(Plan(absence, timeline, warnings=tuple(warnings)), None, Records(), waiting=True)
     assert len(note) == NOTE_MAX_CHARS and note.endswith("…")
 
 
 def test_what_people_typed_cannot_become_markup_in_the_note(team):
     absence, timeline = planned(team)
     typed = "[urgent](https://evil.example) <img src=x onerror=alert(1)> **now** `rm`"
-    note = run_note(absence, timeline, f"rejected by Allison Reed: {typed}", Records())
+    rejected = answer(chosen_options=["Reject"], params_input={"reason": typed},
+                      responded_by_user={"id": "a", "name": "Allison Reed"})
+    note = run_note(Plan(absence, timeline), rejected, Records())
     assert "\\[urgent\\](https://evil.example) \\<img src=x onerror=alert(1)\\> \\*\\*now\\*\\* \\`rm\\`" in note
     assert "back Mon Dec 14 ·" in note  # plain punctuation stays as it is

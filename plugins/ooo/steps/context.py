@@ -1,0 +1,44 @@
+"""What a step function gets: the absence, the team, its timeline, the clients and the earlier steps' records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ooo.absence import Absence
+from ooo.keys import run_key
+from ooo.records import Records
+from ooo.team import Team
+from ooo.timeline import Review, Timeline
+
+if TYPE_CHECKING:
+    from ooo.services import Services
+
+
+class Log(Protocol):
+    """What a step logs with: the task's logger in Airflow, a standard one elsewhere."""
+
+    def debug(self, msg: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+    def info(self, msg: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+    def warning(self, msg: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+    def error(self, msg: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@dataclass
+class StepContext:
+    absence: Absence
+    team: Team
+    timeline: Timeline
+    run_id: str
+    now: dt.datetime
+    services: Services
+    records: Records = field(default_factory=Records)
+    review: Review | None = None  # the day an ``sms_review`` instance reviews
+    log: Log = field(default_factory=lambda: logging.getLogger("ooo.steps"))
+
+    @property
+    def key(self) -> str:
+        """The key this run's side effects carry (:mod:`ooo.keys`)."""
+        return run_key(self.run_id)

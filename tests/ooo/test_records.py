@@ -1,0 +1,61 @@
+"""Typed records: what a step stores is what later steps, the note and undo read back, across releases."""
+
+from __future__ import annotations
+
+from ooo.procedure import Step
+from ooo.records import (ApprovalAnswer, CalendarCleanup, DeclinedMeeting, Records, ReviewedText, SlackPost,
+                         SmsReview)
+
+# What calendar_cleanup stored before typed records (a run filed under an earlier release, still waiting).
+OLD_CLEANUP = {
+    "ooo_event_id": "abc", "handover_event_id": None, "coverage_review_event_id": None,
+    "declined": [{"id": "m1", "summary": "QBR", "start": "2026-12-08T15:00:00-07:00", "when": "Tue Dec 8, 3:00 PM MST",
+                  "kind": "external", "organised": False, "htmlLink": "https://calendar.example/m1"}],
+    "reschedule_emails": [{"event_id": "m1", "event": "QBR", "to": ["a@client.example"], "subject": "Rescheduling",
+                           "message_id": "<x@y>", "gmail_id": "g1"}],
+    "organised": [], "missed_internal": [], "skipped": [],
+}
+
+
+def test_a_record_stored_by_an_earlier_release_reads_back_and_stores_the_same_keys():
+    cleanup = CalendarCleanup.from_dict(OLD_CLEANUP)
+    assert cleanup.declined[0].html_link == "https://calendar.example/m1"  # stored as htmlLink
+    assert cleanup.reschedule_emails[0].to == ["a@client.example"]
+    assert cleanup.to_dict() == OLD_CLEANUP
+
+
+def test_a_missing_field_takes_its_default_and_a_wrong_one_is_dropped():
+    read = CalendarCleanup.from_dict({"ooo_event_id": 7, "declined": "not a list", "future_field": {"x": 1}})
+    assert read == CalendarCleanup()
+    assert DeclinedMeeting.from_dict({"id": "m1"}).kind == "internal"
+    assert SlackPost.from_dict(None) == SlackPost()
+
+
+def test_records_from_xcoms_keep_a_missing_step_apart_from_one_that_did_nothing():
+    records = Records.from_xcoms({"calendar_cleanup": OLD_CLEANUP, "team_notice": None, "auto_reply_on": "junk"},
+                                 [{"day": "2026-12-09"}, None, {"day": "2026-12-08", "raised": [{"id": 3}]}])
+    assert records.calendar_cleanup is not None and records.team_notice is None and records.auto_reply_on is None
+    assert [r.day for r in records.reviews] == ["2026-12-08", "2026-12-09"]  # day by day
+    assert records.reviews[0].raised == [ReviewedText(id=3)]
+
+
+def test_a_running_step_sees_its_own_record_beside_the_others():
+    records = Records.from_xcoms({}, [{"day": "2026-12-08"}])
+    today = SmsReview(day="2026-12-09", raised=[ReviewedText(id=1)])
+    assert [r.day for r in records.with_record(Step.SMS_REVIEW, today).reviews] == ["2026-12-08", "2026-12-09"]
+    again = records.with_record(Step.SMS_REVIEW, today).with_record(Step.SMS_REVIEW, today)
+    assert len(again.reviews) == 2
+    posted = SlackPost(channel="C1", ts="1.0", posted=True)
+    assert records.with_record(Step.TEAM_NOTICE, posted).team_notice == posted
+
+
+def test_records_round_trip_as_the_digest_preview_reads_them():
+    records = Records.from_xcoms({"calendar_cleanup": OLD_CLEANUP}, [{"day": "2026-12-08"}])
+    raw = records.to_dicts()
+    assert Records.from_xcoms({k: v for k, v in raw.items() if k != "reviews"}, raw["reviews"]) == records
+
+
+def test_the_approval_answer_says_approved_and_why_not():
+    assert ApprovalAnswer.from_dict({"chosen_options": ["Approve"]}).approved
+    rejected = ApprovalAnswer.from_dict({"chosen_options": ["Reject"], "params_input": {"reason": " busy "}})
+    assert not rejected.approved and rejected.reason == "busy"
