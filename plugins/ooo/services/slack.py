@@ -68,6 +68,10 @@ class _ServerErrors(_UnlessPost, ServerErrorRetryHandler):
 class SlackError(RuntimeError):
     """A Slack call failed; the message says what to do about it. ``code`` is Slack's error."""
 
+    #: A channel's history shows a post as soon as it is made (no search index between), so a look
+    #: after a lost answer needs no settling (``ooo.services.once``).
+    settle_s = 0.0
+
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.code = code
