@@ -3,9 +3,10 @@
 Each API (``sandbox/apis/*.py``) is an :class:`Api` subclass that speaks its service's real wire
 format under ``/<name>/...`` (``/slack/api/chat.postMessage``, ``/google/calendar/v3/...``).
 The frame adds what every API shares: seeding from the team roster, fault injection (429s with
-Retry-After, 5xx, timeouts, dropped connections, latency; some strike after the request was
-applied, so only the answer is lost), a request log, a JSON view of the state for tests and an
-HTML page for people.
+Retry-After, 5xx, timeouts, dropped connections, latency, and kinds only one vendor answers, such
+as Google's 403 throttling; some strike after the request was applied, so only the answer is
+lost; a ``match`` aims them at one route), a request log, a JSON view of the state for tests, an
+HTML page for people, and per-API controls under ``/_sandbox/<api>/...``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import html
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -81,15 +83,25 @@ class ApiError(Exception):
         self.details = details
 
 
-#: Fault kinds a ``rate`` draws from. ``*_after`` ones strike once the API has applied the request
-#: (the effect is done, the answer is lost): what makes a blind retry double a post.
+#: Fault kinds every API answers, and what a ``rate`` draws from by default. ``*_after`` ones strike
+#: once the API has applied the request (the effect is done, the answer is lost): what makes a blind
+#: retry double a post.
 FAULT_KINDS = ("429", "5xx", "timeout", "drop", "5xx_after", "timeout_after", "drop_after")
+#: Kinds only some APIs answer (each lists its own in :attr:`Api.fault_kinds`); never drawn unless
+#: named in ``kinds`` or ``next_kinds``. Google throttles with a 403 as often as with a 429.
+VENDOR_FAULT_KINDS = ("403_rateLimitExceeded", "403_userRateLimitExceeded")
 
 
 @dataclass
 class Faults:
     """Per-API fault injection, set by tests (``Sandbox.faults``), ``POST /_sandbox/faults/<api>``
-    (``/_sandbox/faults`` for every API at once) or ``python -m sandbox --faults``."""
+    (``/_sandbox/faults`` for every API at once) or ``python -m sandbox --faults``.
+
+    ``match`` (a regular expression searched in ``"<METHOD> <path below the API's prefix>"``, e.g.
+    ``"POST /gmail/v1/users/me/messages/send"``) aims every fault at the requests it matches; the
+    others pass untouched. ``search_lag`` is not a fault of a request but of the service's search
+    index (Gmail's ``q`` searches miss messages sent less than that many seconds ago).
+    """
 
     rate_limit_next: int = 0  # answer the next N requests with 429 + Retry-After
     retry_after: int = 1
@@ -99,12 +111,29 @@ class Faults:
     latency_ms: int = 0
     rate: float = 0.0  # chance that a request meets one of ``kinds`` (drawn evenly)
     kinds: list[str] = field(default_factory=lambda: list(FAULT_KINDS))
+    next_kinds: list[str] = field(default_factory=list)  # the next requests meet these, in order
+    match: str = ""  # only requests whose "METHOD /path" this searches meet a fault
     hold_s: float = 5.0  # how long a timeout holds the answer: set it above the clients' timeout
+    search_lag: float = 0.0  # seconds a sent message stays out of search results (Google)
 
     def __post_init__(self) -> None:
-        unknown = set(self.kinds) - set(FAULT_KINDS)
+        unknown = set(self.kinds) | set(self.next_kinds)
+        unknown -= set(FAULT_KINDS) | set(VENDOR_FAULT_KINDS)
         if unknown or not 0 <= self.rate <= 1:
-            raise ValueError(f"fault kinds are {FAULT_KINDS} (not {sorted(unknown)}), rate 0..1")
+            raise ValueError(f"fault kinds are {FAULT_KINDS + VENDOR_FAULT_KINDS} (not {sorted(unknown)}), "
+                             "rate 0..1")
+        if self.search_lag < 0:
+            raise ValueError("search_lag is seconds, 0 or more")
+        try:
+            re.compile(self.match)
+        except re.error as exc:
+            raise ValueError(f"match is not a regular expression: {exc}") from None
+
+    def copy(self) -> Faults:
+        return dataclasses.replace(self, kinds=list(self.kinds), next_kinds=list(self.next_kinds))
+
+    def hits(self, method: str, path: str) -> bool:
+        return not self.match or re.search(self.match, f"{method} {path}") is not None
 
 
 class Api:
@@ -112,6 +141,7 @@ class Api:
 
     name: str = ""
     title: str = ""
+    fault_kinds: tuple[str, ...] = ()  # the VENDOR_FAULT_KINDS this API answers (``fault_response``)
 
     def __init__(self, sandbox: Sandbox):
         self.sandbox = sandbox
@@ -127,6 +157,14 @@ class Api:
         """The service's own error envelope (429s carry Retry-After)."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return Response(status, {"error": message, **details}, headers)
+
+    def fault_response(self, kind: str, faults: Faults) -> Response | None:
+        """The answer for one of this API's own :attr:`fault_kinds` (None: not one of them)."""
+        return None
+
+    def admin(self, method: str, parts: list[str], body: Any) -> Response | None:
+        """A control under ``/_sandbox/<name>/<parts...>`` (``body``: the JSON sent); None: no such route."""
+        return None
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -158,9 +196,15 @@ class Sandbox:
         self.base_url = ""
 
     def set_faults(self, faults: Faults, seed: int | None = None) -> None:
-        """The same faults on every API (``seed`` restarts the fault RNG)."""
+        """The same faults on every API (``seed`` restarts the fault RNG); a vendor's own kinds go to
+        the APIs that answer them only."""
         with self.lock:
-            self.faults = {name: dataclasses.replace(faults, kinds=list(faults.kinds)) for name in self.apis}
+            self.faults = {}
+            for name, api in self.apis.items():
+                mine = faults.copy()
+                mine.kinds = [k for k in mine.kinds if k in FAULT_KINDS or k in api.fault_kinds]
+                mine.next_kinds = [k for k in mine.next_kinds if k in FAULT_KINDS or k in api.fault_kinds]
+                self.faults[name] = mine
             if seed is not None:
                 self.fault_seed = seed
                 self.rng = random.Random(seed)
@@ -219,7 +263,7 @@ class Sandbox:
         if api is None:
             return Response(404, {"error": f"no API under /{name}"})
         req = Request(method, "/" + (segments[2] if len(segments) > 2 else ""), query, headers, body)
-        kind, response = self._faulted(api)
+        kind, response = self._faulted(api, req)
         if response is None:
             response = self._handle(api, req)
             if kind is not None:  # applied, but the client never hears so
@@ -247,11 +291,13 @@ class Sandbox:
             log.exception("sandbox %s crashed on %s %s", api.name, req.method, req.path)
             return api.error(500, f"sandbox error: {exc!r}")
 
-    def _faulted(self, api: Api) -> tuple[str | None, Response | None]:
+    def _faulted(self, api: Api, req: Request) -> tuple[str | None, Response | None]:
         """The fault this request meets, if any, and the answer instead of handling it (None: handle
         it, then strike with an ``*_after`` kind)."""
         with self.lock:
             f = self.faults[api.name]
+            if not f.hits(req.method, req.path):
+                return None, None
             delay = f.latency_ms
             if f.rate_limit_next > 0:
                 f.rate_limit_next -= 1
@@ -259,7 +305,10 @@ class Sandbox:
             if f.fail_next > 0 or (f.error_rate and random.random() < f.error_rate):
                 f.fail_next = max(0, f.fail_next - 1)
                 return None, api.error(f.fail_status, "injected failure")
-            kind = self.rng.choice(f.kinds) if f.rate and f.kinds and self.rng.random() < f.rate else None
+            if f.next_kinds:
+                kind: str | None = f.next_kinds.pop(0)
+            else:
+                kind = self.rng.choice(f.kinds) if f.rate and f.kinds and self.rng.random() < f.rate else None
             if kind is not None:
                 self.injected[(api.name, kind)] += 1
         if delay:
@@ -276,6 +325,9 @@ class Sandbox:
             return api.error(429, "rate limited", retry_after=f.retry_after)
         if kind == "5xx":
             return api.error(status, "injected failure")
+        if kind in VENDOR_FAULT_KINDS:
+            own = api.fault_response(kind, f)
+            return own if own is not None else api.error(500, f"sandbox: {api.name} does not answer fault {kind}")
         return Response(504, hold_s=f.hold_s if kind == "timeout" else 0.0, drop=True)  # 504: the log's word
 
     def _admin(self, method: str, path: str, body: bytes) -> Response:
@@ -297,6 +349,8 @@ class Sandbox:
             seed = given.pop("seed", None)
             try:
                 faults = parse_faults(given)
+                if len(parts) == 2:
+                    check_kinds(self.apis[parts[1]], faults)
             except ValueError as exc:
                 return Response(400, {"error": str(exc)})
             if len(parts) == 1:
@@ -309,6 +363,15 @@ class Sandbox:
             self.reset()
             self.seed()
             return Response(200, {"ok": True})
+        if len(parts) >= 2 and parts[0] in self.apis:
+            try:
+                given = json.loads(body or b"null")
+            except ValueError:
+                return Response(400, {"error": "the body is not JSON"})
+            with self.lock:
+                answer = self.apis[parts[0]].admin(method, parts[1:], given)
+            if answer is not None:
+                return answer
         return Response(404, {"error": f"no admin route {method} {path}"})
 
 
@@ -317,7 +380,18 @@ def parse_faults(given: dict[str, Any]) -> Faults:
     unknown = set(given) - {f.name for f in dataclasses.fields(Faults)}
     if unknown:
         raise ValueError(f"unknown fault fields {sorted(unknown)}")
-    return Faults(**given)
+    try:
+        return Faults(**given)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def check_kinds(api: Api, faults: Faults) -> None:
+    """ValueError when ``faults`` names a vendor's kind that ``api`` does not answer."""
+    foreign = (set(faults.kinds) | set(faults.next_kinds)) - set(FAULT_KINDS) - set(api.fault_kinds)
+    if foreign:
+        raise ValueError(f"{api.name} does not answer fault kinds {sorted(foreign)} "
+                         f"(its own: {list(api.fault_kinds) or 'none'})")
 
 
 class _Handler(BaseHTTPRequestHandler):

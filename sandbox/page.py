@@ -1,9 +1,15 @@
-"""The sandbox's page: what each API holds now, for people watching a demo or a test."""
+"""The sandbox's page: what each API holds now, for people watching a demo or a test.
+
+It opens with the people: who is out (their out-of-office events, whoever made them) and what
+their Slack status says; then each API's own view, then the requests.
+"""
 
 from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING
+
+from sandbox.apis.google import wall_time
 
 if TYPE_CHECKING:
     from sandbox.core import Sandbox
@@ -22,6 +28,7 @@ pre{white-space:pre-wrap;font-size:12px;max-height:420px;overflow:auto}
 
 def render_page(sandbox: Sandbox) -> str:
     with sandbox.lock:
+        people = _people(sandbox)
         sections = [
             f'<section id="{api.name}"><h2>{html.escape(api.title)}</h2>{api.render()}</section>'
             for api in sandbox.apis.values()
@@ -31,17 +38,36 @@ def render_page(sandbox: Sandbox) -> str:
             f"<td>{html.escape(r['path'])}</td><td>{r['status']}{' · fault ' + r['fault'] if r.get('fault') else ''}</td></tr>"
             for r in reversed(sandbox.requests)
         )
-    nav = "".join(f'<a href="#{name}">{name}</a>' for name in sandbox.apis)
+    nav = "<a href='#people'>people</a>" + "".join(f'<a href="#{name}">{name}</a>' for name in sandbox.apis)
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>ooo-pipelines sandbox</title>"
         "<meta http-equiv='refresh' content='10'>"
         f"<style>{_STYLE}</style></head><body>"
         f"<header><b>ooo-pipelines sandbox</b> · {html.escape(sandbox.team.company)} · "
         f"seeded around {sandbox.anchor} · <a href='/_sandbox/state'>state as JSON</a></header>"
-        f"<nav>{nav}<a href='#requests'>requests</a></nav>{''.join(sections)}"
+        f"<nav>{nav}<a href='#requests'>requests</a></nav>{people}{''.join(sections)}"
         f"<section id='requests'><h2>Requests</h2>{_faults(sandbox)}<table><tr><th>at</th><th>api</th><th>method</th>"
         f"<th>path</th><th>status</th></tr>{rows}</table></section></body></html>"
     )
+
+
+def _people(sandbox: Sandbox) -> str:
+    """Each person's out-of-office events (links to the Google section) and Slack status."""
+    google, slack = sandbox.apis.get("google"), sandbox.apis.get("slack")
+    rows = []
+    for person in sandbox.team.people:
+        away = []
+        for e in google.out_of_office(person.email) if google else []:
+            start, end = (wall_time(e[side]) for side in ("start", "end"))
+            repeats = " (repeats)" if e.get("recurrence") else ""
+            away.append(f"<a href='#google-ooo-{html.escape(e['id'])}'>{html.escape(f'{start} to {end}')}</a>{repeats}")
+        user_id = slack.user_id(person.email) if slack else None
+        status = slack.status(user_id) if user_id else {}
+        shown = f"{status.get('emoji', '')} {status.get('text', '')}".strip()
+        rows.append(f"<tr><td>{html.escape(person.name)}</td><td>{html.escape(person.role)}</td>"
+                    f"<td>{'<br>'.join(away)}</td><td>{html.escape(shown)}</td></tr>")
+    return ("<section id='people'><h2>People</h2><table><tr><th>name</th><th>role</th><th>out of office "
+            f"(Calendar)</th><th>Slack status</th></tr>{''.join(rows)}</table></section>")
 
 
 def _faults(sandbox: Sandbox) -> str:

@@ -4,6 +4,8 @@ The Google sandbox seeds the team's internal meetings (calendar events) and the 
 seeds their recordings from the same :func:`team_meetings`, so a digest can match a missed
 meeting to its recording by title and time. :func:`demo_absences` is the demo's two absences
 (the rule of ``scripts/sample_absences.py``), around which HubSpot notes and comments are seeded.
+:func:`own_out_of_office` is an absence nobody filed: an out-of-office event a person put in their
+own calendar, for the intake to find.
 
 Rule: "Client Services Weekly" every Tuesday 10:00-11:00 and a "Lunch & Learn: <topic>" every
 Thursday 12:00-13:00, America/Denver, on the team's working days, from five weeks before the
@@ -13,6 +15,7 @@ anchor to five weeks after; every team member is invited; Allison Reed (the mana
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -112,3 +115,42 @@ def demo_absences(anchor: dt.date, team: Team | None = None) -> list[dict[str, A
         {"employee": "maya.patel@yellowstonelocal.com", "start": start, "end": start + dt.timedelta(days=4)},
         {"employee": "jordan.reyes@yellowstonelocal.com", "start": sick, "end": sick + dt.timedelta(days=4)},
     ]
+
+
+#: Who made their own out-of-office event, and how many working days it lasts.
+OWN_OOO_PERSON = "lena.fischer@yellowstonelocal.com"
+OWN_OOO_WORKING_DAYS = 3
+
+
+def own_out_of_office(anchor: dt.date, team: Team | None = None) -> list[dict[str, Any]]:
+    """Out-of-office events people made themselves in Google Calendar: Lena Fischer's, from the
+    first working day two weeks after ``anchor``, for 3 working days (none if she is not in the team).
+
+    Each: ``employee``, ``id`` (a valid Calendar event id), ``first_day``/``last_day`` (the working
+    days out), ``start``/``end`` (aware: midnight before the first day to midnight after the last,
+    as Calendar's form makes an all-day out-of-office event, weekends between included),
+    ``timezone``, ``summary`` and ``decline_message`` (the form's defaults).
+    """
+    team = team or load_team()
+    person = team.person(OWN_OOO_PERSON)
+    if person is None:
+        return []
+    first = anchor + dt.timedelta(weeks=2)
+    first = first if team.is_working_day(first) else team.next_working_day(first)
+    last = first
+    for _ in range(OWN_OOO_WORKING_DAYS - 1):
+        last = team.next_working_day(last)
+    tz = ZoneInfo(person.timezone)
+    return [{
+        "employee": person.email,
+        "id": f"selfooo{first:%Y%m%d}{hashlib.sha256(person.email.encode()).hexdigest()[:8]}",
+        "first_day": first,
+        "last_day": last,
+        "start": dt.datetime.combine(first, dt.time(), tz),
+        "end": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
+        "timezone": person.timezone,
+        "summary": "Out of office",
+        # Calendar's form fills this in; the text is as people see it (UNCONFIRMED in Google's docs).
+        "decline_message": "Declined because I am out of office",
+    }]
+

@@ -14,9 +14,26 @@ Calendar model: an event lives on its organizer's calendar and appears, with the
 calendar of every attendee (``attendees[].self`` marks the viewer's entry); an attendee's RSVP
 changes the status everyone sees; ``extendedProperties.private`` is per copy. Recurring events
 (``RRULE`` DAILY/WEEKLY) are expanded into instances (``<id>_<UTC stamp>``) with
-``singleEvents=true``; patching an instance stores an exception. An out-of-office event with an
+``singleEvents=true``; changing an instance stores an exception, which a list without
+``singleEvents`` shows beside its series. An out-of-office event (recurring too) with an
 auto-decline mode declines the owner's conflicting invitations (existing ones for
 ``declineAllConflictingInvitations``, and new ones), with its ``declineMessage`` as the comment.
+
+Incremental sync, as Google documents it ("Synchronize resources efficiently", and the discovery
+document's ``syncToken``): the last page of an ``events.list`` carries ``nextSyncToken`` (the other
+pages ``nextPageToken``; a paged list is served from a snapshot taken at its first page, so an
+event changed meanwhile comes in the next sync instead of shifting the pages); ``syncToken`` then
+lists only what changed on that calendar since: created, updated and deleted events, the deleted
+ones (and invitations removed from it) as ``status: cancelled`` with only ``id`` (and an
+instance's ``recurringEventId``/``originalStartTime``) unless ``showDeleted=true``. ``iCalUID``,
+``orderBy``, ``privateExtendedProperty``, ``q``, ``sharedExtendedProperty``, ``timeMin``,
+``timeMax``, ``updatedMin`` and ``showDeleted=false`` with a ``syncToken`` are a 400; an expired or
+unknown token is a 410 ``fullSyncRequired``. ``POST /_sandbox/google/expire-sync-tokens``
+(``{"user": "<email>"}`` or ``{"all": true}``) expires tokens, as Google may at any time.
+
+Vendor faults (``sandbox.core.Faults``): ``403_rateLimitExceeded`` and
+``403_userRateLimitExceeded`` answer as Google throttles (domain ``usageLimits``);
+``search_lag`` keeps a sent message out of Gmail's ``q`` searches for that many seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +43,7 @@ import copy
 import datetime as dt
 import hashlib
 import html
+import itertools
 import json
 import re
 import secrets
@@ -37,7 +55,7 @@ from email.utils import getaddresses, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.core import Api, ApiError, Request, Response
+from sandbox.core import Api, ApiError, Faults, Request, Response
 
 AUTH = "https://www.googleapis.com/auth/"
 CLIENT_EMAIL = "ooo-pipelines@ooo-sandbox.iam.gserviceaccount.com"
@@ -79,6 +97,13 @@ _ATTENDEE_FIELDS = {"attendees", "attendeesOmitted", "reminders", "colorId", "tr
                     "extendedProperties", "id", "kind", "etag"}
 _READ_ONLY = {"kind", "etag", "htmlLink", "created", "updated", "creator", "iCalUID", "recurringEventId",
               "originalStartTime", "organizer", "sequence"}
+#: events.list parameters Google refuses beside a syncToken (its discovery document).
+_NOT_WITH_SYNC = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty", "timeMin",
+                  "timeMax", "updatedMin")
+#: Google's throttling answers (its Calendar and Gmail error guides): fault kind -> reason, message.
+THROTTLE_403 = {"403_rateLimitExceeded": ("rateLimitExceeded", "Rate Limit Exceeded"),
+                "403_userRateLimitExceeded": ("userRateLimitExceeded", "User Rate Limit Exceeded")}
+_SNAPSHOTS_KEPT = 64  # paged lists whose later pages can still be read
 
 _KEY_LOCK = threading.Lock()
 _KEY: Any = None
@@ -115,6 +140,7 @@ def event_id(*parts: str) -> str:
 class GoogleApi(Api):
     name = "google"
     title = "Google Workspace"
+    fault_kinds = tuple(THROTTLE_403)
 
     def __init__(self, sandbox: Any):
         super().__init__(sandbox)
@@ -129,6 +155,11 @@ class GoogleApi(Api):
         self.messages: list[dict[str, Any]] = []
         self.timezones: dict[str, str] = {p.email: p.timezone for p in sandbox.team.people}
         self._counter = 0
+        self._seq = 0  # bumped by every change to an event: what a sync token remembers
+        self.sync_tokens: dict[str, tuple[str, int, int]] = {}  # token -> calendar, seq, generation
+        self.sync_generation: dict[str, int] = {}  # calendar -> generation (expiring bumps it)
+        self._snapshots: dict[str, tuple[list[dict[str, Any]], int]] = {}  # paged list -> items, seq
+        self._snapshot_ids = itertools.count(1)
 
     # == the frame's interface ==================================================================
     def error(self, status: int, message: str, retry_after: int | None = None, **details: Any) -> Response:
@@ -144,6 +175,23 @@ class GoogleApi(Api):
                           "status": _STATUS_NAMES.get(status, "UNKNOWN")}}
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return Response(status, body, headers)
+
+    def fault_response(self, kind: str, faults: Faults) -> Response | None:
+        if kind not in THROTTLE_403:
+            return None
+        reason, message = THROTTLE_403[kind]
+        return self.error(403, message, reason=reason, domain="usageLimits")
+
+    def admin(self, method: str, parts: list[str], body: Any) -> Response | None:
+        if method == "POST" and parts == ["expire-sync-tokens"]:
+            if not isinstance(body, dict) or not (set(body) == {"user"} and isinstance(body["user"], str)
+                                                  or body == {"all": True}):
+                return Response(400, {"error": 'send {"user": "<email>"} or {"all": true}'})
+            user = body.get("user")
+            if user is not None and user.lower() not in self.timezones:
+                return Response(400, {"error": f"{user} has no calendar in this sandbox"})
+            return Response(200, {"expired": self.expire_sync_tokens(user)})
+        return None
 
     def connection(self, base_url: str) -> dict[str, Any]:
         from cryptography.hazmat.primitives import serialization
@@ -219,11 +267,39 @@ class GoogleApi(Api):
                     a["responseStatus"] = status
                     if comment:
                         a["comment"] = comment
+            self._touch(target)
+
+    def expire_sync_tokens(self, user: str | None = None) -> int:
+        """Expire the sync tokens of ``user``'s calendar (every calendar's when None): the next sync
+        with one is a 410 ``fullSyncRequired``. How many tokens were expired."""
+        with self.sandbox.lock:
+            calendars = {user.lower()} if user else set(self.timezones) | {c for c, _, _ in self.sync_tokens.values()}
+            for calendar in calendars:
+                self.sync_generation[calendar] = self.sync_generation.get(calendar, 0) + 1
+            expired = [t for t, (c, _, _) in self.sync_tokens.items() if c in calendars]
+            for token in expired:
+                del self.sync_tokens[token]
+            return len(expired)
+
+    def out_of_office(self, calendar: str | None = None) -> list[dict[str, Any]]:
+        """Out-of-office events (not cancelled; a recurring one as its series), on ``calendar`` or on
+        every calendar, each with ``calendar``: for assertions and the page."""
+        wanted = calendar.lower() if calendar else None
+        with self.sandbox.lock:
+            return [{**self._view(e, owner), "calendar": owner}
+                    for owner, events in sorted(self.calendars.items()) if wanted in (None, owner)
+                    for e in events.values()
+                    if e.get("eventType") == "outOfOffice" and e.get("status") != "cancelled"]
 
     def sent(self, sender: str | None = None) -> list[dict[str, Any]]:
         """Mail sent through messages.send (parsed), optionally only ``sender``'s."""
         with self.sandbox.lock:
             return [copy.deepcopy(m) for m in self.messages if sender is None or m["user"] == sender.lower()]
+
+    def mailbox(self, user: str) -> list[dict[str, Any]]:
+        """What ``user``'s mailbox holds (sent by or to them), oldest first (parsed copies)."""
+        with self.sandbox.lock:
+            return [copy.deepcopy(m) for m in self.messages if self._in_mailbox(m, user.lower())]
 
     def vacation(self, user: str) -> dict[str, Any]:
         with self.sandbox.lock:
@@ -369,6 +445,7 @@ class GoogleApi(Api):
                                  "maxAttendees", "timeZone", "updatedMin", "syncToken", "alwaysIncludeEmail",
                                  "privateExtendedProperty", "sharedExtendedProperty"})
         single = _bool(req, "singleEvents")
+        show_deleted = _bool(req, "showDeleted")
         order = req.arg("orderBy")
         if order not in (None, "startTime", "updated"):
             raise ApiError(400, f"Invalid value for orderBy: {order}", reason="invalidParameter",
@@ -378,6 +455,7 @@ class GoogleApi(Api):
                            reason="badRequest")
         time_min = _rfc3339(req.arg("timeMin"), "timeMin")
         time_max = _rfc3339(req.arg("timeMax"), "timeMax")
+        updated_min = _rfc3339(req.arg("updatedMin"), "updatedMin")
         if time_min and time_max and time_max <= time_min:
             raise ApiError(400, "The specified time range is empty.", reason="timeRangeEmpty",
                            domain="calendar", location="timeMax", locationType="parameter")
@@ -386,31 +464,156 @@ class GoogleApi(Api):
         for t in types or ():
             if t not in EVENT_TYPES:
                 raise ApiError(400, f"Invalid value for eventTypes: {t}", reason="invalidParameter")
-        events = self._visible(calendar, single, time_min, time_max, _bool(req, "showDeleted"))
-        if types:
-            events = [e for e in events if e.get("eventType", "default") in types]
-        if req.arg("q"):
-            words = req.arg("q", "").lower().split()
-            events = [e for e in events if all(w in json.dumps([e.get("summary"), e.get("description"),
-                                                                 e.get("location")]).lower() for w in words)]
-        if req.arg("iCalUID"):
-            events = [e for e in events if e.get("iCalUID") == req.arg("iCalUID")]
-        for wanted in req.query.get("privateExtendedProperty") or ():  # propertyName=value, all must match
-            name, sep, value = wanted.partition("=")
-            if not sep or not name:
-                raise ApiError(400, "Invalid extended property constraint.", reason="invalid")
-            events = [e for e in events if ((e.get("_private") or {}).get(calendar) or {}).get(name) == value]
-        if order == "updated":
-            events.sort(key=lambda e: (e["updated"], e["id"]))
-        items, token = self._page(req, [self._view(e, calendar) for e in events], size)
+        sync_token = req.arg("syncToken")
+        since = None
+        if sync_token is not None:
+            # Message and reason as Google answers them (reported by users; not in Google's docs).
+            if any(req.arg(name) is not None for name in _NOT_WITH_SYNC) or req.arg("showDeleted") == "false":
+                raise ApiError(400, "Sync token cannot be used with other request restrictions.",
+                               reason="syncTokenWithRequestRestrictions", domain="calendar")
+            since = self._sync_point(calendar, sync_token)
+
+        def every_item() -> list[dict[str, Any]]:
+            if since is not None:
+                return self._changes(calendar, since, single, show_deleted, types)
+            events = self._visible(calendar, single, time_min, time_max, show_deleted or updated_min is not None)
+            if types:
+                events = [e for e in events if e.get("eventType", "default") in types]
+            if updated_min is not None:  # deleted ones come too, whatever showDeleted says (Google's docs)
+                events = [e for e in events if _rfc3339(e["updated"], "updated") >= updated_min]
+            if req.arg("q"):
+                words = req.arg("q", "").lower().split()
+                events = [e for e in events if all(w in json.dumps([e.get("summary"), e.get("description"),
+                                                                     e.get("location")]).lower() for w in words)]
+            if req.arg("iCalUID"):
+                events = [e for e in events if e.get("iCalUID") == req.arg("iCalUID")]
+            for param in ("privateExtendedProperty", "sharedExtendedProperty"):
+                for wanted in req.query.get(param) or ():  # propertyName=value, all must match
+                    name, sep, value = wanted.partition("=")
+                    if not sep or not name:
+                        raise ApiError(400, "Invalid extended property constraint.", reason="invalid")
+                    events = [e for e in events if self._properties(e, calendar, param).get(name) == value]
+            if order == "updated":
+                events.sort(key=lambda e: (e["updated"], e["id"]))
+            return [self._change_view(e, calendar, show_deleted) for e in events]
+
+        items, page_token, seq = self._events_page(req, every_item, size)
         body = {"kind": "calendar#events", "etag": f'"{secrets.token_hex(8)}"', "summary": calendar,
                 "description": "", "updated": _stamp(_now()), "timeZone": self._tz(calendar),
                 "accessRole": "owner", "defaultReminders": [{"method": "popup", "minutes": 10}], "items": items}
-        if token:
-            body["nextPageToken"] = token
-        else:
-            body["nextSyncToken"] = "sync-" + secrets.token_urlsafe(12)
+        if page_token:
+            body["nextPageToken"] = page_token
+        elif sync_token is not None and not items and req.arg("pageToken") is None:
+            body["nextSyncToken"] = sync_token  # nothing changed: the same token (as users report Google does)
+        elif order is None:
+            # A full sync bounded by timeMin (Google's own sample does that) gets its token too; a list
+            # ordered by orderBy gets none (reported by users of Google's clients; UNCONFIRMED by Google).
+            body["nextSyncToken"] = self._sync_token(calendar, seq)
         return Response(200, body)
+
+    # -- paging and incremental sync -----------------------------------------------------------
+    def _events_page(self, req: Request, every_item: Any, size: int) -> tuple[list[Any], str | None, int]:
+        """One page of an events.list, its next page token and the change point the list shows; the
+        first page of a list that needs more keeps its items (and point) for the pages after it."""
+        query = json.dumps(sorted((k, v) for k, v in req.query.items() if k not in ("pageToken", "maxResults")))
+        digest = hashlib.sha1(query.encode()).hexdigest()[:10]
+        token = req.arg("pageToken")
+        snapshot_id = ""
+        if token:
+            try:
+                mark, snapshot_id, start = _b64url_decode(token).decode().split(":")
+                offset = int(start)
+                if mark != digest or snapshot_id not in self._snapshots:
+                    raise ValueError(token)
+            except ValueError:
+                raise ApiError(400, "Invalid page token value.", reason="invalid", location="pageToken",
+                               locationType="parameter") from None
+            items, seq = self._snapshots[snapshot_id]
+        else:
+            offset, items, seq = 0, every_item(), self._seq
+        following = offset + size
+        if following >= len(items):
+            return items[offset:following], None, seq
+        if not snapshot_id:
+            snapshot_id = str(next(self._snapshot_ids))
+            self._snapshots[snapshot_id] = (items, seq)
+            for old in list(self._snapshots)[:-_SNAPSHOTS_KEPT]:
+                del self._snapshots[old]
+        next_token = base64.urlsafe_b64encode(f"{digest}:{snapshot_id}:{following}".encode()).decode().rstrip("=")
+        return items[offset:following], next_token, seq
+
+    def _sync_token(self, calendar: str, seq: int) -> str:
+        generation = self.sync_generation.get(calendar, 0)
+        digest = hashlib.sha256(f"{calendar}|{generation}|{seq}".encode()).digest()[:18]
+        token = "C" + base64.urlsafe_b64encode(digest).decode()
+        self.sync_tokens[token] = (calendar, seq, generation)
+        return token
+
+    def _sync_point(self, calendar: str, token: str) -> int:
+        """The change point ``token`` stands for; 410 when Google would no longer know it."""
+        known = self.sync_tokens.get(token)
+        if known is None or known[0] != calendar or known[2] != self.sync_generation.get(calendar, 0):
+            raise ApiError(410, "Sync token is no longer valid, a full sync is required.", reason="fullSyncRequired",
+                           domain="calendar", location="syncToken", locationType="parameter")
+        return known[1]
+
+    def _changes(self, calendar: str, since: int, single: bool, show_deleted: bool,
+                 types: list[str] | None) -> list[dict[str, Any]]:
+        """What changed on ``calendar`` after change point ``since``, oldest change first: every event
+        that is or was on it (a deleted one, or an invitation removed, as cancelled)."""
+        changed: list[dict[str, Any]] = []
+        for master in self._ever_on(calendar):
+            if types and master.get("eventType", "default") not in types:
+                continue
+            if master.get("recurrence"):
+                # Expanded: each instance (a deleted series: each instance, cancelled; UNCONFIRMED which
+                # Google sends then). Not expanded: the series and its exceptions.
+                candidates = self._expand(master, calendar) if single else [master, *self._exceptions(master)]
+            else:
+                candidates = [master]
+            changed.extend(e for e in candidates if e.get("_seq", 0) > since)
+        changed.sort(key=lambda e: (e.get("_seq", 0), e["id"]))
+        return [self._change_view(e, calendar, show_deleted) for e in changed]
+
+    def _ever_on(self, calendar: str) -> list[dict[str, Any]]:
+        """Every event on ``calendar`` now or before: its own, its invitations, removed ones too."""
+        ids = self.reserved.get(calendar, set())
+        return [e for owner, events in self.calendars.items() for e in events.values()
+                if owner == calendar or e["id"] in ids or any(a["email"] == calendar for a in e.get("attendees", []))]
+
+    def _change_view(self, e: dict[str, Any], calendar: str, show_deleted: bool) -> dict[str, Any]:
+        """``e`` as ``calendar`` sees it in a list: a deleted event (or one it left) as cancelled, with
+        its details only when ``showDeleted`` (and only for its organizer or an attendee who removed it)."""
+        organizer = e["organizer"]["email"] == calendar
+        invited = any(a["email"] == calendar for a in e.get("attendees", []))
+        removed = not organizer and calendar in e.get("_hidden", [])
+        if (organizer or invited) and not removed and e.get("status") != "cancelled":
+            return self._view(e, calendar)
+        if show_deleted and (organizer or invited):
+            return {**self._view(e, calendar), "status": "cancelled"}
+        view = self._view(e, calendar)
+        gone = {"kind": "calendar#event", "etag": view["etag"], "id": e["id"], "status": "cancelled"}
+        if e.get("recurringEventId"):
+            gone.update(recurringEventId=e["recurringEventId"], originalStartTime=e["originalStartTime"])
+        return gone
+
+    def _properties(self, e: dict[str, Any], calendar: str, param: str) -> dict[str, str]:
+        """``e``'s private (``calendar``'s copy) or shared extended properties."""
+        if param == "privateExtendedProperty":
+            return (e.get("_private") or {}).get(calendar) or {}
+        return e.get("_shared") or {}
+
+    def _exceptions(self, master: dict[str, Any]) -> list[dict[str, Any]]:
+        """The instances of a series changed on their own (a list without singleEvents shows them)."""
+        return [i for i in master.get("_instances", {}).values() if i.get("_modified")]
+
+    def _touch(self, e: dict[str, Any]) -> None:
+        """``e`` changed (any copy of it, any field): a new ``updated`` and change point."""
+        self._seq += 1
+        e["_seq"] = self._seq
+        e["updated"] = _stamp(_now())
+        if e.get("recurringEventId"):
+            e["_modified"] = True
 
     def _page(self, req: Request, items: list[Any], size: int) -> tuple[list[Any], str | None]:
         query = json.dumps(sorted((k, v) for k, v in req.query.items() if k not in ("pageToken", "maxResults")))
@@ -535,6 +738,7 @@ class GoogleApi(Api):
             _instances={}, _hidden=[],
         )
         body.setdefault("reminders", {"useDefault": True})
+        self._touch(body)
         self.calendars.setdefault(organizer, {})[new_id] = body
         self.reserved.setdefault(organizer, set()).add(new_id)
         for a in seen:
@@ -543,7 +747,8 @@ class GoogleApi(Api):
             if a["email"] != organizer and a["email"] in self.timezones:
                 self._decline_if_out(a["email"], body)
         if kind == "outOfOffice" and body["outOfOfficeProperties"].get("autoDeclineMode") == DECLINE_MODES[1]:
-            self._auto_decline_existing(calendar, body)
+            for block in self._expand(body, calendar) if body.get("recurrence") else [body]:
+                self._auto_decline_existing(calendar, block)
         return body
 
     def _events_patch(self, req: Request, calendar: str, target_id: str, replace: bool) -> Response:
@@ -601,7 +806,7 @@ class GoogleApi(Api):
             target["_shared"] = {**target.get("_shared", {}), **(ext["shared"] or {})}
         if times_changed:
             target["sequence"] = target.get("sequence", 0) + 1
-        target["updated"] = _stamp(_now())
+        self._touch(target)
         return Response(200, self._view(target, calendar))
 
     def _patch_attendees(self, target: dict[str, Any], calendar: str, given: list[Any], omitted: bool) -> None:
@@ -624,6 +829,8 @@ class GoogleApi(Api):
         if updated and organizer in current and organizer not in updated:
             updated = {organizer: current[organizer], **updated}
         target["attendees"] = list(updated.values())
+        for email in updated:  # once invited, a removal from the list reaches their sync as a deletion
+            self.reserved.setdefault(email, set()).add(target.get("recurringEventId") or target["id"])
 
     def _events_delete(self, req: Request, calendar: str, target_id: str) -> Response:
         self._check_params(req, {"sendUpdates", "sendNotifications"})
@@ -640,7 +847,7 @@ class GoogleApi(Api):
                 if a["email"] == calendar:
                     a["responseStatus"] = "declined"
             target.setdefault("_hidden", []).append(calendar)
-        target["updated"] = _stamp(_now())
+        self._touch(target)
         return Response(204, None)
 
     # -- the calendar model ---------------------------------------------------------------------
@@ -710,7 +917,10 @@ class GoogleApi(Api):
                  show_deleted: bool = False) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for master in self._masters(calendar):
-            candidates = self._expand(master, calendar) if single and master.get("recurrence") else [master]
+            if master.get("recurrence"):
+                candidates = self._expand(master, calendar) if single else [master, *self._exceptions(master)]
+            else:
+                candidates = [master]
             for e in candidates:
                 if e.get("status") == "cancelled" and not show_deleted:
                     continue
@@ -758,10 +968,15 @@ class GoogleApi(Api):
         return person.name if person else email
 
     def _ooo_blocks(self, user: str, new_only: bool) -> list[dict[str, Any]]:
+        """``user``'s out-of-office events that decline (each occurrence of a recurring one)."""
         modes = DECLINE_MODES[1:] if new_only else DECLINE_MODES[1:2]
-        return [e for e in self.calendars.get(user, {}).values()
-                if e.get("eventType") == "outOfOffice" and e.get("status") != "cancelled"
-                and e.get("outOfOfficeProperties", {}).get("autoDeclineMode") in modes]
+        blocks: list[dict[str, Any]] = []
+        for e in self.calendars.get(user, {}).values():
+            if (e.get("eventType") == "outOfOffice" and e.get("status") != "cancelled"
+                    and e.get("outOfOfficeProperties", {}).get("autoDeclineMode") in modes):
+                occurrences = self._expand(e, user) if e.get("recurrence") else [e]
+                blocks.extend(o for o in occurrences if o.get("status") != "cancelled")
+        return blocks
 
     def _conflicts(self, block: dict[str, Any], e: dict[str, Any], user: str) -> bool:
         tz = self._tz(user)
@@ -775,6 +990,7 @@ class GoogleApi(Api):
                 message = block.get("outOfOfficeProperties", {}).get("declineMessage")
                 if message:
                     a["comment"] = message
+                self._touch(e)
 
     def _decline_if_out(self, user: str, event: dict[str, Any]) -> None:
         """A new invitation for someone out of office with auto-decline on is declined at once."""
@@ -832,6 +1048,10 @@ class GoogleApi(Api):
                 raise ApiError(403, "Metadata scope does not support 'q' parameter", reason="forbidden")
             found = [m for m in self.messages if self._in_mailbox(m, user)]
             found = [m for m in found if _matches(m, req.arg("q") or "", req.query.get("labelIds") or [])]
+            lag = self.sandbox.faults[self.name].search_lag
+            if lag and req.arg("q"):  # Gmail's search index lags behind its mailboxes (seen, not documented)
+                indexed_by = (time.time() - lag) * 1000
+                found = [m for m in found if int(m["internalDate"]) <= indexed_by]
             found.sort(key=lambda m: -int(m["internalDate"]))
             items, token = self._page(req, [{"id": m["id"], "threadId": m["threadId"]} for m in found],
                                       _int(req, "maxResults", 100, 1, 500))
@@ -938,7 +1158,7 @@ class GoogleApi(Api):
 
     # == seed, state, page ======================================================================
     def seed(self, team: Any, anchor: dt.date) -> None:
-        from sandbox.scenario import team_meetings
+        from sandbox.scenario import own_out_of_office, team_meetings
 
         for m in team_meetings(anchor, team):
             self._insert(m["organizer"], {
@@ -950,6 +1170,15 @@ class GoogleApi(Api):
             })
         for event in scenario_events(team, anchor):
             self._insert(event.pop("_calendar"), event)
+        for own in own_out_of_office(anchor, team):  # last: it declines the meetings it overlaps, as Calendar does
+            self._insert(own["employee"], {
+                "id": own["id"], "eventType": "outOfOffice", "summary": own["summary"],
+                "start": {"dateTime": own["start"].isoformat(), "timeZone": own["timezone"]},
+                "end": {"dateTime": own["end"].isoformat(), "timeZone": own["timezone"]},
+                "transparency": "opaque",
+                "outOfOfficeProperties": {"autoDeclineMode": "declineAllConflictingInvitations",
+                                          "declineMessage": own["decline_message"]},
+            })
 
     def state(self) -> dict[str, Any]:
         return {
@@ -977,7 +1206,7 @@ class GoogleApi(Api):
             for e in self._visible(person.email, True, lo, hi):
                 view = self._view(e, person.email)
                 mine = next((a for a in view.get("attendees", []) if a.get("self")), None)
-                when = view["start"].get("dateTime", view["start"].get("date", ""))[:16].replace("T", " ")
+                when = wall_time(view["start"])
                 guests = ", ".join(a["email"] for a in view.get("attendees", []) if a["email"] != person.email
                                    and len(view.get("attendees", [])) <= 6)
                 if len(view.get("attendees", [])) > 6:
@@ -1002,14 +1231,40 @@ class GoogleApi(Api):
             f"<tr><td>{esc(m['from'])}</td><td>{esc(', '.join(m['to'] + m['cc']))}</td><td>{esc(m['subject'])}</td>"
             f"<td>{esc(m['message_id'])}</td><td>{esc(m['auto_submitted'])}</td><td><pre>{esc(m['text'])}</pre></td></tr>"
             for m in reversed(self.messages))
-        return (f"<h3>Calendars</h3>{''.join(blocks)}"
+        return (f"<h3>Out of office</h3>{self._render_ooo()}<h3>Calendars</h3>{''.join(blocks)}"
                 f"<h3>Vacation responders</h3><table><tr><th>user</th><th>on</th><th>from</th><th>until</th>"
                 f"<th>subject</th><th>message</th></tr>{vac}</table>"
                 f"<h3>Sent mail</h3><table><tr><th>from</th><th>to</th><th>subject</th><th>Message-ID</th>"
                 f"<th>Auto-Submitted</th><th>text</th></tr>{mail}</table>")
 
+    def _render_ooo(self) -> str:
+        """Every out-of-office event, whoever made it (a recurring one: its rule)."""
+        from ooo.steps.calendar import MARKER  # what the product marks its own events with
+
+        esc = html.escape
+        rows = []
+        for e in sorted(self.out_of_office(), key=lambda e: _instant(e["start"], self._tz(e["calendar"]))):
+            props = e.get("outOfOfficeProperties", {})
+            ours = (e.get("extendedProperties") or {}).get("private", {}).get(MARKER)
+            made_by = "ooo-pipelines" if ours else "the person (Calendar)"
+            rows.append(
+                f"<tr id='google-ooo-{esc(e['id'])}'><td>{esc(self._name(e['calendar']))}</td>"
+                f"<td>{esc(wall_time(e['start']))}</td><td>{esc(wall_time(e['end']))}</td>"
+                f"<td>{esc(' '.join(e.get('recurrence', [])))}</td><td>{esc(e.get('summary', ''))}</td>"
+                f"<td>{esc(props.get('autoDeclineMode', ''))}</td><td>{esc(props.get('declineMessage', ''))}</td>"
+                f"<td>{esc(made_by)}</td></tr>")
+        if not rows:
+            return "<p class='muted'>No out-of-office events.</p>"
+        return ("<table><tr><th>who</th><th>from</th><th>until</th><th>repeats</th><th>summary</th>"
+                f"<th>auto-decline</th><th>decline message</th><th>made by</th></tr>{''.join(rows)}</table>")
+
 
 # == helpers ====================================================================================
+def wall_time(when: dict[str, Any]) -> str:
+    """A Calendar EventDateTime as people read it: its own zone's wall time (``2026-12-15 00:00``)."""
+    return (when.get("dateTime") or when.get("date") or "")[:16].replace("T", " ")
+
+
 def _ms(value: Any) -> str:
     if value in (None, ""):
         return ""

@@ -1,7 +1,18 @@
 """Slack Web API, under /slack/api/<method>.
 
 Methods: ``auth.test``, ``chat.postMessage``, ``conversations.history``, ``conversations.open``,
-``conversations.list``, ``conversations.info``, ``users.lookupByEmail``, ``users.info``.
+``conversations.list``, ``conversations.info``, ``users.lookupByEmail``, ``users.info``,
+``users.profile.get``, ``users.profile.set``.
+
+Tokens: the bot's (``xoxb-``, the ``ooo_slack`` connection) and two user tokens (``xoxp-``): the
+workspace admin's (its primary owner, the team's first manager; the optional ``ooo_slack_user``
+connection) and a regular member's (the first other person). Each holds scopes; a method whose
+scope the token lacks is ``missing_scope`` (with ``needed`` and ``provided``), as Slack answers.
+Status, as Slack's ``users.profile.set`` page has it: only a user token may set a profile (a bot
+token: ``not_allowed_token_type``); ``user`` (someone else's profile) only for an admin
+(``not_admin``) on a paid plan (on a free one: ``invalid_user``, as users report it), never an
+admin's unless by the primary owner (``cannot_update_admin_user``); ``status_text`` up to 100
+characters (``too_long``); a status past its ``status_expiration`` reads back cleared.
 
 As Slack does: arguments come as query parameters, a form body or a JSON body (the token as
 ``Authorization: Bearer`` or a ``token`` argument); business errors are HTTP 200 with
@@ -34,6 +45,30 @@ from ooo.team import Team
 from sandbox.core import Api, ApiError, Request, Response
 
 TOKEN = "xoxb-sandbox-0000000000-ooo-pipelines"
+ADMIN_USER_TOKEN = "xoxp-sandbox-0000000000-workspace-admin"
+MEMBER_USER_TOKEN = "xoxp-sandbox-0000000000-regular-member"
+#: What each token was granted: the ooo_slack app's bot scopes, and the user scopes for the status.
+BOT_SCOPES = ("chat:write", "channels:history", "groups:history", "im:history", "channels:read", "im:write",
+              "users:read", "users:read.email")
+USER_SCOPES = ("users.profile:read", "users.profile:write")
+#: The scopes a method accepts (any one), as its page on api.slack.com lists them.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.open": ("im:write", "mpim:write"),
+    "conversations.list": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "users.lookupByEmail": ("users:read.email",),
+    "users.info": ("users:read",),
+    "users.profile.get": ("users.profile:read",),
+    "users.profile.set": ("users.profile:write",),
+}
+#: Profile fields users.profile.set takes here (the status, and the names and title people edit).
+PROFILE_FIELDS = {"status_text", "status_emoji", "status_expiration", "first_name", "last_name", "display_name",
+                  "real_name", "title", "phone", "pronouns"}
+STATUS_TEXT_MAX = 100
+DEFAULT_STATUS_EMOJI = ":speech_balloon:"  # what Slack shows for a status set with text only (UNCONFIRMED)
 TEAM_ID = "T0YELLOW01"
 BOT_USER = "U0OOOBOT01"
 BOT_ID = "B0OOOBOT01"
@@ -84,6 +119,8 @@ class SlackApi(Api):
         super().__init__(sandbox)
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}  # id -> channel (with "messages", oldest first)
+        self.tokens: dict[str, dict[str, Any]] = {TOKEN: {"user": BOT_USER, "type": "bot", "scopes": set(BOT_SCOPES)}}
+        self.paid_plan = True  # setting someone else's profile needs a paid plan
         self._last_ts = 0.0
         self._dm_ids = itertools.count(1)
 
@@ -93,6 +130,14 @@ class SlackApi(Api):
         for person in team.people:
             self.add_user(person.email, person.name, user_id=person.slack_id, tz=person.timezone)
         people = [u["id"] for u in self.users.values() if not u["is_bot"]]
+        admin = next((p for p in team.people if p.role == "manager"), team.people[0] if team.people else None)
+        member = next((p for p in team.people if p is not admin and p.role != "manager"), None)
+        if admin is not None:
+            admin_id = self.user_id(admin.email) or ""
+            self.users[admin_id].update(is_admin=True, is_owner=True, is_primary_owner=True)
+            self.add_token(ADMIN_USER_TOKEN, admin_id)
+        if member is not None:
+            self.add_token(MEMBER_USER_TOKEN, self.user_id(member.email) or "")
         for channel in team.channels.values():
             self.add_channel(channel, members=people)
         self.add_channel("#general", members=people, bot_member=False)
@@ -111,9 +156,26 @@ class SlackApi(Api):
             self.users[uid] = {
                 "id": uid, "team_id": TEAM_ID, "name": email.split("@")[0], "real_name": name,
                 "deleted": False, "is_bot": is_bot, "tz": tz,
-                "profile": {"email": None if is_bot else email.lower(), "real_name": name, "display_name": name},
+                "is_admin": False, "is_owner": False, "is_primary_owner": False,
+                "profile": {"email": None if is_bot else email.lower(), "real_name": name, "display_name": name,
+                            "status_text": "", "status_emoji": "", "status_expiration": 0},
             }
             return uid
+
+    def add_token(self, token: str, user_id: str, scopes: tuple[str, ...] = USER_SCOPES) -> None:
+        """A user token (``xoxp-``) of ``user_id`` granted ``scopes``."""
+        with self.sandbox.lock:
+            if user_id not in self.users:
+                raise KeyError(user_id)
+            self.tokens[token] = {"user": user_id, "type": "user", "scopes": set(scopes)}
+
+    def status(self, user_id: str) -> dict[str, Any]:
+        """``user_id``'s status as Slack shows it now: ``text``, ``emoji``, ``expiration`` (Unix seconds, 0: none)."""
+        with self.sandbox.lock:
+            self._expire_statuses()
+            profile = self.users[user_id]["profile"]
+            return {"text": profile["status_text"], "emoji": profile["status_emoji"],
+                    "expiration": profile["status_expiration"]}
 
     def add_channel(self, name: str, members: list[str] | None = None, bot_member: bool = True) -> str:
         """A public channel (``#name`` or ``name``); the bot is in it unless ``bot_member`` is false."""
@@ -162,7 +224,9 @@ class SlackApi(Api):
 
     # -- the frame --------------------------------------------------------------------------
     def connection(self, base_url: str) -> dict[str, Any]:
-        return {"ooo_slack": {"conn_type": "slack", "password": TOKEN, "extra": {"base_url": base_url + "/slack/api/"}}}
+        extra = {"base_url": base_url + "/slack/api/"}
+        return {"ooo_slack": {"conn_type": "slack", "password": TOKEN, "extra": extra},
+                "ooo_slack_user": {"conn_type": "slack", "password": ADMIN_USER_TOKEN, "extra": dict(extra)}}
 
     def error(self, status: int, message: str, retry_after: int | None = None, **details: Any) -> Response:
         headers: dict[str, str] = {}
@@ -174,6 +238,7 @@ class SlackApi(Api):
         return Response(status, {"ok": False, "error": message, **details}, headers)
 
     def state(self) -> dict[str, Any]:
+        self._expire_statuses()
         return {
             "users": list(self.users.values()),
             "channels": [{**{k: v for k, v in c.items() if k != "members"}, "members": sorted(c["members"])}
@@ -197,9 +262,13 @@ class SlackApi(Api):
                 for m in chan["messages"])
             out.append(f"<h3>{title} ({len(chan['messages'])})</h3><table><tr><th>ts (UTC)</th><th>from</th>"
                        f"<th>text (mrkdwn)</th><th>metadata</th></tr>{rows}</table>")
-        users = "".join(f"<tr><td>{esc(u['id'])}</td><td>{esc(u['real_name'])}</td>"
-                        f"<td>{esc(u['profile']['email'] or '(bot)')}</td></tr>" for u in self.users.values())
-        out.append(f"<h3>Users</h3><table><tr><th>id</th><th>name</th><th>email</th></tr>{users}</table>")
+        self._expire_statuses()
+        users = "".join(f"<tr id='slack-user-{esc(u['id'])}'><td>{esc(u['id'])}</td><td>{esc(u['real_name'])}"
+                        f"{' (admin)' if u['is_admin'] else ''}</td>"
+                        f"<td>{esc(u['profile']['email'] or '(bot)')}</td><td>{_status_html(u['profile'])}</td></tr>"
+                        for u in self.users.values())
+        out.append("<h3>Users</h3><table><tr><th>id</th><th>name</th><th>email</th><th>status</th></tr>"
+                   f"{users}</table>")
         return "".join(out)
 
     # -- requests -----------------------------------------------------------------------------
@@ -209,7 +278,6 @@ class SlackApi(Api):
             raise SlackError("unknown_method", status=404)
         method = parts[1]
         handler = {
-            "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "conversations.history": self._history,
             "conversations.open": self._open,
@@ -218,7 +286,12 @@ class SlackApi(Api):
             "users.lookupByEmail": self._lookup,
             "users.info": self._user_info,
         }.get(method)
-        if handler is None:
+        as_caller = {  # the methods whose answer depends on who calls
+            "auth.test": self._auth_test,
+            "users.profile.get": self._profile_get,
+            "users.profile.set": self._profile_set,
+        }.get(method)
+        if handler is None and as_caller is None:
             raise SlackError("unknown_method", status=404, req_method=method)
         if req.method not in ("GET", "POST"):
             raise SlackError("invalid_request", status=405)
@@ -229,9 +302,16 @@ class SlackApi(Api):
             token = auth[7:].strip()
         if not token:
             raise SlackError("not_authed")
-        if token != TOKEN:
+        caller = self.tokens.get(token)
+        if caller is None:
             raise SlackError("invalid_auth")
-        return Response(200, {"ok": True, **handler(args)})
+        if method == "users.profile.set" and caller["type"] != "user":
+            raise SlackError("not_allowed_token_type")
+        needed = METHOD_SCOPES[method]
+        if needed and not caller["scopes"] & set(needed):
+            raise SlackError("missing_scope", needed=needed[0], provided=",".join(sorted(caller["scopes"])))
+        self._expire_statuses()
+        return Response(200, {"ok": True, **(as_caller(args, caller) if as_caller else handler(args))})
 
     @staticmethod
     def _args(req: Request) -> dict[str, Any]:
@@ -280,9 +360,53 @@ class SlackApi(Api):
                 "is_member": BOT_USER in chan["members"], "num_members": len(chan["members"])}
 
     # -- methods --------------------------------------------------------------------------------
-    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "https://yellowstonelocal.slack.com/", "team": "Yellowstone Local", "user": "ooo-pipelines",
-                "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+    def _auth_test(self, args: dict[str, Any], caller: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(caller["user"], {"name": "ooo-pipelines"})
+        found = {"url": "https://yellowstonelocal.slack.com/", "team": "Yellowstone Local", "user": user["name"],
+                 "team_id": TEAM_ID, "user_id": caller["user"], "is_enterprise_install": False}
+        return {**found, "bot_id": BOT_ID} if caller["type"] == "bot" else found
+
+    def _profile_get(self, args: dict[str, Any], caller: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user") or caller["user"]))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"profile": json.loads(json.dumps(user["profile"]))}
+
+    def _profile_set(self, args: dict[str, Any], caller: dict[str, Any]) -> dict[str, Any]:
+        me = self.users[caller["user"]]
+        target = self.users.get(str(args.get("user") or caller["user"]))
+        if target is None:
+            raise SlackError("user_not_found")
+        if target is not me:
+            if not me["is_admin"] and not me["is_owner"]:
+                raise SlackError("not_admin")
+            if not self.paid_plan:
+                raise SlackError("invalid_user")  # free plan: users report this code (UNCONFIRMED by Slack)
+            if (target["is_admin"] or target["is_owner"]) and not me["is_primary_owner"]:
+                raise SlackError("cannot_update_admin_user")
+            if target["is_bot"] and not me["is_owner"]:
+                raise SlackError("not_app_admin")
+        changes = _profile_changes(args)
+        profile = {**target["profile"], **changes}
+        for name, other in (("status_text", "status_emoji"), ("status_emoji", "status_text")):
+            if changes.get(name) == "" and other not in changes and profile[other]:
+                raise SlackError("must_clear_both_status_text_and_status_emoji")
+        if profile["status_text"] and not profile["status_emoji"]:
+            profile["status_emoji"] = DEFAULT_STATUS_EMOJI
+        if not profile["status_text"] and not profile["status_emoji"]:
+            profile["status_expiration"] = 0
+        target["profile"] = profile
+        if "real_name" in changes:
+            target["real_name"] = changes["real_name"]
+        return {"profile": json.loads(json.dumps(profile)), "username": target["name"]}
+
+    def _expire_statuses(self) -> None:
+        """Slack clears a status at its expiration."""
+        now = time.time()
+        for user in self.users.values():
+            profile = user["profile"]
+            if profile.get("status_expiration") and profile["status_expiration"] <= now:
+                profile.update(status_text="", status_emoji="", status_expiration=0)
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         chan = self._member_channel(args.get("channel"))
@@ -401,6 +525,49 @@ class SlackApi(Api):
         if user is None:
             raise SlackError("user_not_found")
         return {"user": user}
+
+
+def _profile_changes(args: dict[str, Any]) -> dict[str, Any]:
+    """The fields users.profile.set changes: ``profile`` (JSON, or a JSON string in a form post) or
+    one ``name``/``value`` pair; Slack's error for a bad one."""
+    if args.get("profile") is not None:
+        given = _json_arg(args["profile"], "invalid_profile")
+        if not isinstance(given, dict):
+            raise SlackError("invalid_profile")
+    elif args.get("name"):
+        given = {str(args["name"]): args.get("value", "")}
+    else:
+        raise SlackError("invalid_profile")
+    unknown = sorted(set(given) - PROFILE_FIELDS)
+    if unknown:  # stricter than Slack, which ignores a field it does not know: a typo fails here
+        raise SlackError("invalid_profile", response_metadata={"messages": [f"[ERROR] unknown field: {unknown[0]}"]})
+    changes: dict[str, Any] = {}
+    for name, value in given.items():
+        if name == "status_expiration":
+            try:
+                changes[name] = int(value or 0)
+            except (TypeError, ValueError):
+                raise SlackError("invalid_profile") from None
+            if changes[name] < 0:
+                raise SlackError("invalid_profile")
+        elif not isinstance(value, str):
+            raise SlackError("invalid_profile")
+        else:
+            changes[name] = value
+    if len(changes.get("status_text", "")) > STATUS_TEXT_MAX:
+        raise SlackError("too_long")
+    return changes
+
+
+def _status_html(profile: dict[str, Any]) -> str:
+    """A person's status as the sandbox page shows it."""
+    if not profile.get("status_text") and not profile.get("status_emoji"):
+        return ""
+    until = profile.get("status_expiration") or 0
+    shown = f"{profile.get('status_emoji', '')} {profile.get('status_text', '')}".strip()
+    if until:
+        shown += f" (until {dt.datetime.fromtimestamp(until, dt.timezone.utc):%Y-%m-%d %H:%M} UTC)"
+    return html.escape(shown)
 
 
 def _json_arg(value: Any, error: str) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ooo.steps.calendar import MARKER
 from ooo.team import Team
 from sandbox import Sandbox
 
@@ -37,7 +38,9 @@ def effects_of(sandbox: Sandbox, team: Team, employee: str, buddy: str) -> Effec
 
     employee_id = slack.user_id(employee)
     return Effects(
-        ooo_events=[e for e in events if e.get("eventType") == "outOfOffice"],
+        # The absence's own blocks: the sandbox seeds one a person made herself (Lena Fischer's).
+        ooo_events=[e for e in events if e.get("eventType") == "outOfOffice"
+                    and MARKER in (e.get("extendedProperties") or {}).get("private", {})],
         sent=sent,
         digests=[m for m in sent if m["subject"].startswith("Welcome back") and m["to"] == [employee]],
         auto_reply_on=bool(google.vacation(employee).get("enableAutoReply")),

@@ -13,3 +13,12 @@ class ServiceError(RuntimeError):
     @property
     def transient(self) -> bool:
         return False
+
+    @property
+    def throttled(self) -> bool:
+        """The service refused for now (a rate limit): nothing was applied."""
+        return False
+
+    #: How long an effect whose answer was lost may take to show in the service's own lookups (seconds):
+    #: :func:`~ooo.services.once.write_once` looks that long before it writes again.
+    settle_s: float = 20.0

@@ -12,7 +12,11 @@ what the provider lacks for this job:
 * every call through ``execute(num_retries=<connection num_retries>)`` (429, 5xx and rate-limit
   403s retried with exponential backoff by googleapiclient), every list paged to the end, each
   request given up after the connection extra ``timeout`` (seconds, default 60);
-* an email is sent once per call, never resent by a transport (see ``ooo.services.once``);
+* an email is sent once per call, never resent by a transport (see ``ooo.services.once``); only
+  Google's throttling answers (429, 403 ``rateLimitExceeded``/``userRateLimitExceeded``: refused,
+  so not sent) are tried again, with the same backoff;
+* a calendar's changes since a sync token (:meth:`GoogleWorkspace.changed_events`, Google's
+  incremental sync): an expired token raises :class:`SyncTokenExpired` (start again with a full sync);
 * errors a person can act on: refused credentials raise :class:`GoogleCredentialsRefused`, the
   rest :class:`GoogleApiError` with the status and Google's reason.
 
@@ -25,6 +29,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
@@ -35,6 +44,8 @@ from googleapiclient.errors import HttpError
 
 from ooo.services.errors import ServiceError
 
+log = logging.getLogger(__name__)
+
 AUTH = "https://www.googleapis.com/auth/"
 #: What the service account needs delegated (Admin console -> domain-wide delegation).
 SCOPES: tuple[str, ...] = (
@@ -43,6 +54,8 @@ SCOPES: tuple[str, ...] = (
     AUTH + "gmail.send",  # the reschedule notes, sent as the employee
     AUTH + "gmail.readonly",  # find a sent note by its Message-ID before sending (no doubles)
 )
+#: A 403 with one of these reasons is Google throttling (its Calendar and Gmail error guides), not a refusal.
+THROTTLED_403 = ("rateLimitExceeded", "userRateLimitExceeded")
 
 
 class GoogleError(ServiceError):
@@ -69,7 +82,30 @@ class GoogleApiError(GoogleError):
 
     @property
     def transient(self) -> bool:
-        return self.status in (429, 500, 502, 503, 504)
+        return self.status in (429, 500, 502, 503, 504) or self.throttled
+
+    @property
+    def throttled(self) -> bool:
+        """Google refused the request for now (too many requests): it was not applied."""
+        return is_throttling(self.status, self.reason)
+
+
+class SyncTokenExpired(GoogleApiError):
+    """Google no longer knows the sync token (410 ``fullSyncRequired``): sync again from scratch."""
+
+
+@dataclass(frozen=True)
+class EventChanges:
+    """What :meth:`GoogleWorkspace.changed_events` found: the events (deleted ones ``cancelled``) and
+    the token that asks for the changes after these."""
+
+    events: list[dict[str, Any]]
+    next_sync_token: str
+
+
+def is_throttling(status: int, reason: str) -> bool:
+    """Google's "too many requests" (a 429, or a 403 with a rate-limit reason): refused, not applied."""
+    return status == 429 or (status == 403 and reason in THROTTLED_403)
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -152,12 +188,13 @@ class GoogleWorkspace(GoogleCalendarHook):
         return self._gmail
 
     def _run(self, request: Any, what: str, once: bool = False) -> Any:
-        """Execute ``request``; ``once``: no retry and no resend at all (a write with no key)."""
+        """Execute ``request``; ``once``: never resent by the transport (a write with no key), and
+        tried again only when Google throttled it (refused: not applied)."""
         import requests
 
         try:
             if once:
-                return request.execute(http=self._send_once_http(), num_retries=0)
+                return self._throttled_retries(request)
             return request.execute(num_retries=self.num_retries)
         except (TransportError, requests.RequestException, TimeoutError, ConnectionError) as exc:
             raise GoogleUnreachable(f"Google unreachable while trying to {what}: {exc}") from exc
@@ -182,6 +219,22 @@ class GoogleWorkspace(GoogleCalendarHook):
             raise GoogleApiError(f"Google refused to {what} for {self.subject}: HTTP {status} {reason}: "
                                  f"{message}", status, reason) from exc
 
+    def _throttled_retries(self, request: Any) -> Any:
+        """``request`` sent once per try; a throttled one (429, 403 rate limit) tried again up to the
+        connection's ``num_retries``, after googleapiclient's backoff (random up to 1, 2, 4... s). A
+        5xx or a lost answer is not: it may have been applied."""
+        for attempt in range(self.num_retries + 1):
+            try:
+                return request.execute(http=self._send_once_http(), num_retries=0)
+            except HttpError as exc:
+                status, reason, _ = _http_error(exc)
+                if attempt == self.num_retries or not is_throttling(status, reason):
+                    raise
+                wait = random.random() * 2**attempt
+                log.warning("Google throttled a write (HTTP %s %s); trying again in %.1fs", status, reason, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
     # -- Calendar v3 -------------------------------------------------------------------------
     def list_events(self, time_min: dt.datetime, time_max: dt.datetime, single_events: bool = True,
                     calendar_id: str = "primary", **filters: Any) -> list[dict[str, Any]]:
@@ -201,6 +254,43 @@ class GoogleWorkspace(GoogleCalendarHook):
             page_token = page.get("nextPageToken")
             if not page_token:
                 return found
+
+    def changed_events(self, sync_token: str | None, event_types: Sequence[str] = ("outOfOffice",),
+                       time_min: dt.datetime | None = None, single_events: bool = True, show_deleted: bool = False,
+                       calendar_id: str = "primary", max_results: int = 250) -> EventChanges:
+        """The calendar's events of ``event_types`` changed since ``sync_token`` (created, updated and
+        deleted: ``status`` ``cancelled``, with only ids unless ``show_deleted``), every page; with no
+        token, a full sync: every such event (ending after ``time_min``, when given). Keep the
+        ``next_sync_token`` for the next call, made with the same arguments. Raises
+        :class:`SyncTokenExpired` when Google no longer knows the token: call again with None.
+        """
+        params: dict[str, Any] = {"calendarId": calendar_id, "singleEvents": single_events, "maxResults": max_results}
+        if event_types:
+            params["eventTypes"] = list(event_types)
+        if show_deleted:
+            params["showDeleted"] = True
+        if sync_token is not None:
+            params["syncToken"] = sync_token  # Google refuses timeMin (and other filters) beside it
+        elif time_min is not None:
+            params["timeMin"] = rfc3339(time_min)
+        events: list[dict[str, Any]] = []
+        page_token = None
+        while True:
+            request = self.get_conn().events().list(**params, **({"pageToken": page_token} if page_token else {}))
+            try:
+                page = self._run(request, "list the calendar's changes")
+            except GoogleApiError as exc:
+                if exc.status == 410 and sync_token is not None:
+                    raise SyncTokenExpired(
+                        f"Google no longer knows the sync token of {self.subject}'s calendar ({exc.reason}): "
+                        "sync again from scratch (no token).", exc.status, exc.reason) from exc
+                raise
+            events.extend(page.get("items", []))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                if not page.get("nextSyncToken"):
+                    raise GoogleApiError(f"Google gave no sync token for {self.subject}'s calendar", 200)
+                return EventChanges(events, page["nextSyncToken"])
 
     def list_instances(self, event_id: str, time_min: dt.datetime | None = None,
                        time_max: dt.datetime | None = None, calendar_id: str = "primary") -> list[dict[str, Any]]:

@@ -15,13 +15,21 @@ fix the channel name, replace the token).
 Idempotency: Slack has no idempotency key, so a post carries ``metadata``
 (``{event_type, event_payload: {key: …}}``) and :meth:`SlackClient.find_message_with_metadata`
 looks for it in the channel's history (``include_all_metadata``) before posting again.
+
+Status: :meth:`SlackClient.status` and :meth:`SlackClient.set_status` read and set a person's
+:class:`SlackStatus` (``users.profile.get`` / ``users.profile.set``, idempotent). Slack lets only a
+user token (``xoxp-…``, scopes ``users.profile:read`` and ``users.profile:write``) set a profile,
+and someone else's only when that user is a workspace admin on a paid plan: build the client on the
+``ooo_slack_user`` connection (an admin's user token) for these.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from http.client import RemoteDisconnected
 from typing import Any
@@ -70,6 +78,10 @@ class _ServerErrors(_UnlessPost, ServerErrorRetryHandler):
 class SlackError(ServiceError):
     """A Slack call failed; the message says what to do about it. ``code`` is Slack's error."""
 
+    #: A channel's history shows a post as soon as it is made (no search index between), so a look
+    #: after a lost answer needs no settling (``ooo.services.once``).
+    settle_s = 0.0
+
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.code = code
@@ -77,6 +89,33 @@ class SlackError(ServiceError):
     @property
     def transient(self) -> bool:
         return self.code in TRANSIENT
+
+
+@dataclass(frozen=True)
+class SlackStatus:
+    """A person's Slack status: ``text`` and ``emoji`` (``:palm_tree:``), which Slack clears at
+    ``expiration`` (None: it stays until changed). ``SlackStatus()`` is no status."""
+
+    text: str = ""
+    emoji: str = ""
+    expiration: dt.datetime | None = None
+
+    @property
+    def is_clear(self) -> bool:
+        return not self.text and not self.emoji
+
+    def as_profile(self) -> dict[str, Any]:
+        """The ``users.profile.set`` fields (``status_expiration`` in Unix seconds, 0: none)."""
+        if self.expiration is not None and self.expiration.tzinfo is None:
+            raise ValueError(f"the status expiration {self.expiration!r} has no time zone")
+        return {"status_text": self.text, "status_emoji": self.emoji,
+                "status_expiration": int(self.expiration.timestamp()) if self.expiration else 0}
+
+    @classmethod
+    def from_profile(cls, profile: dict[str, Any]) -> SlackStatus:
+        expiration = int(profile.get("status_expiration") or 0)
+        return cls(str(profile.get("status_text") or ""), str(profile.get("status_emoji") or ""),
+                   dt.datetime.fromtimestamp(expiration, dt.timezone.utc) if expiration else None)
 
 
 class SlackClient:
@@ -91,6 +130,7 @@ class SlackClient:
                             RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
         )
         self._channel_ids: dict[str, str] = {}
+        self._own_user_id: str | None = None
 
     @cached_property
     def client(self) -> WebClient:
@@ -157,6 +197,26 @@ class SlackClient:
         response = self._call("users.lookupByEmail", email, lambda: self.client.users_lookupByEmail(email=email))
         return str(response["user"]["id"])
 
+    def status(self, user_id: str) -> SlackStatus:
+        """``user_id``'s status now (``users.profile.get``; a status past its expiration reads clear)."""
+        response = self._call("users.profile.get", user_id, lambda: self.client.users_profile_get(user=user_id))
+        return SlackStatus.from_profile(response["profile"] or {})
+
+    def set_status(self, user_id: str, status: SlackStatus) -> SlackStatus:
+        """Set ``user_id``'s status (``SlackStatus()`` clears it); the status Slack now shows. Someone
+        else's needs this connection's token to be a workspace admin's user token."""
+        profile = status.as_profile()
+        mine = user_id == self.own_user_id()  # ``user`` is for admins only: never sent for oneself
+        response = self._call("users.profile.set", user_id, lambda: self.client.users_profile_set(
+            profile=profile, **({} if mine else {"user": user_id})))
+        return SlackStatus.from_profile(response["profile"] or {})
+
+    def own_user_id(self) -> str:
+        """The user (or bot user) this connection's token acts as (``auth.test``, asked once)."""
+        if self._own_user_id is None:
+            self._own_user_id = str(self._call("auth.test", self.conn_id, self.client.auth_test)["user_id"])
+        return self._own_user_id
+
     def channel_id(self, channel: str) -> str:
         """A channel's id from its id or ``#name`` (``conversations.list``, cached)."""
         if _CHANNEL_ID.match(channel):
@@ -184,10 +244,34 @@ class SlackClient:
                 code = "ratelimited"
             code = code or f"http_{response.status_code}"
             needed = (response.data or {}).get("needed") if isinstance(response.data, dict) else None
-            raise SlackError(_explain(code, method, subject, self.conn_id, needed), code) from None
+            raise SlackError(_explain(code, method, subject, self.conn_id, needed, self._token_kind), code) from None
+
+    @cached_property
+    def _token_kind(self) -> str:
+        """``user`` or ``bot``, from the token's prefix: what an error tells people to put back."""
+        token = self.hook.get_connection(self.conn_id).password or ""
+        return "user" if token.startswith("xoxp-") else "bot"
 
 
-def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | None = None) -> str:
+def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | None = None,
+             token_kind: str = "bot") -> str:
+    if code == "not_allowed_token_type":
+        return (f"Slack lets only a user token (xoxp-…) call {method}, and the Airflow connection {conn_id} "
+                f"holds another kind (a bot token?): put a workspace admin's user token with the scope "
+                f"users.profile:write in it. [{method}: not_allowed_token_type]")
+    if code == "not_admin":
+        return (f"Only a Slack workspace admin may set another person's status ({subject}): the user token in "
+                f"the Airflow connection {conn_id} is not an admin's; put an admin's user token there. "
+                f"[{method}: not_admin]")
+    if code == "cannot_update_admin_user":
+        return (f"{subject} is a Slack admin or owner, whose profile only the workspace's primary owner may "
+                f"change: set the status by hand, or put the primary owner's user token in the Airflow "
+                f"connection {conn_id}. [{method}: cannot_update_admin_user]")
+    if code == "invalid_user" and method == "users.profile.set":
+        return (f"Slack refused to set {subject}'s status (invalid_user): setting another person's profile needs "
+                f"a paid Slack plan, and {subject} must be a member of the workspace. [{method}]")
+    if code == "too_long":
+        return f"The Slack status for {subject} is longer than Slack's 100 characters: shorten it. [{method}]"
     if code == "not_in_channel":
         return (f"The Slack bot is not a member of {subject}: invite it there (/invite @ooo-pipelines in "
                 f"{subject}) and clear the task to retry. [{method}: not_in_channel]")
@@ -195,11 +279,13 @@ def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | N
         return (f"Slack channel {subject} was not found: check the channel name in the team file "
                 f"(team.channels), or invite the bot if it is a private channel. [{method}: channel_not_found]")
     if code in AUTH_ERRORS:
-        return (f"Slack refused the bot token in the Airflow connection {conn_id} ({code}): put a valid bot "
-                f"token (xoxb-…) in the connection's password. [{method}]")
+        prefix = "xoxp" if token_kind == "user" else "xoxb"
+        return (f"Slack refused the {token_kind} token in the Airflow connection {conn_id} ({code}): put a valid "
+                f"{token_kind} token ({prefix}-…) in the connection's password. [{method}]")
     if code == "missing_scope":
-        return (f"The Slack app lacks the scope {needed or '(see the README)'} that {method} needs: add it to "
-                f"the app, reinstall it and update the token in {conn_id}.")
+        where = "the app's User Token Scopes" if (needed or "").startswith("users.profile") else "the app"
+        return (f"The Slack token in {conn_id} lacks the scope {needed or '(see the README)'} that {method} needs: "
+                f"add it to {where}, reinstall the app and update the token in {conn_id}.")
     if code in ("users_not_found", "user_not_found"):
         return (f"No Slack user was found for {subject}: check the email in the team file or add the "
                 f"person's slack_id there. [{method}: {code}]")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
 import pytest
 import requests
 
-from ooo.services.slack import SlackClient, SlackError
-from sandbox.apis.slack import TOKEN, generated_user_id
+from ooo.services.slack import SlackClient, SlackError, SlackStatus
+from sandbox.apis.slack import ADMIN_USER_TOKEN, MEMBER_USER_TOKEN, TOKEN, generated_user_id
 from sandbox.core import Faults
 
 NOTICE = "#dept-client-services-must-reads"
@@ -137,3 +138,127 @@ def test_sandbox_speaks_slack_wire_format(connections, slack):
     connections.sandbox.faults["slack"] = Faults(rate_limit_next=1, retry_after=7)
     r = requests.post(url + "auth.test", headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 429 and r.headers["Retry-After"] == "7" and r.json() == {"ok": False, "error": "ratelimited"}
+
+
+# -- status (users.profile.get / users.profile.set) ----------------------------------------------
+MAYA_ID, JORDAN_ID, ALLISON_ID, CASEY_ID = "U02MAYA00", "U02JORDAN", "U01ALLISON", "U01CASEY0"
+
+
+def _user_connection(monkeypatch, token: str) -> None:
+    conn = json.loads(__import__("os").environ["AIRFLOW_CONN_OOO_SLACK_USER"])
+    monkeypatch.setenv("AIRFLOW_CONN_OOO_SLACK_USER", json.dumps({**conn, "password": token}))
+
+
+def test_an_admins_user_token_sets_and_clears_a_persons_status(connections, slack):
+    client = SlackClient("ooo_slack_user")
+    until = dt.datetime(2031, 12, 14, 8, 0, tzinfo=dt.timezone.utc)
+    out = SlackStatus("Out of office until Dec 14", ":palm_tree:", until)
+
+    assert client.set_status(MAYA_ID, out) == out
+    assert slack.status(MAYA_ID) == {"text": "Out of office until Dec 14", "emoji": ":palm_tree:",
+                                     "expiration": int(until.timestamp())}
+    assert client.status(MAYA_ID) == out
+    assert slack.status(JORDAN_ID)["text"] == ""  # nobody else's
+
+    assert client.set_status(MAYA_ID, SlackStatus()) == SlackStatus()
+    assert slack.status(MAYA_ID) == {"text": "", "emoji": "", "expiration": 0}
+    assert client.set_status(ALLISON_ID, SlackStatus("Out", ":airplane:")).text == "Out"  # her own, no `user`
+    assert slack.status(ALLISON_ID)["text"] == "Out"
+
+
+def test_a_status_past_its_expiration_reads_back_cleared(connections, slack):
+    client = SlackClient("ooo_slack_user")
+    gone = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    client.set_status(MAYA_ID, SlackStatus("Out sick", ":face_with_thermometer:", gone))
+
+    assert client.status(MAYA_ID) == SlackStatus()
+    assert slack.status(MAYA_ID) == {"text": "", "emoji": "", "expiration": 0}
+    with pytest.raises(ValueError, match="no time zone"):
+        client.set_status(MAYA_ID, SlackStatus("x", ":x:", dt.datetime(2031, 1, 1)))
+
+
+def test_the_bot_token_may_not_set_a_status(connections, slack):
+    bot = SlackClient()
+    with pytest.raises(SlackError, match=r"only a user token \(xoxp-…\) call users.profile.set") as err:
+        bot.set_status(MAYA_ID, SlackStatus("Out", ":palm_tree:"))
+    assert err.value.code == "not_allowed_token_type"
+    with pytest.raises(SlackError, match="lacks the scope users.profile:read") as scope:
+        bot.status(MAYA_ID)
+    assert scope.value.code == "missing_scope"
+    assert slack.status(MAYA_ID)["text"] == ""
+
+
+def test_a_members_token_sets_only_their_own_status(connections, slack, monkeypatch):
+    _user_connection(monkeypatch, MEMBER_USER_TOKEN)
+    member = SlackClient("ooo_slack_user")
+    assert member.own_user_id() == MAYA_ID
+
+    assert member.set_status(MAYA_ID, SlackStatus("Heads down", ":headphones:")).emoji == ":headphones:"
+    with pytest.raises(SlackError, match=r"Only a Slack workspace admin may set another person's status") as err:
+        member.set_status(JORDAN_ID, SlackStatus("Out", ":palm_tree:"))
+    assert err.value.code == "not_admin"
+    assert slack.status(JORDAN_ID)["text"] == "" and slack.status(MAYA_ID)["text"] == "Heads down"
+    assert member.status(JORDAN_ID) == SlackStatus()  # reading someone else's is allowed
+
+
+def test_another_persons_status_needs_a_paid_plan_and_never_an_admins(connections, slack, monkeypatch):
+    admin = SlackClient("ooo_slack_user")
+    slack.paid_plan = False
+    with pytest.raises(SlackError, match="needs a paid Slack plan") as free:
+        admin.set_status(JORDAN_ID, SlackStatus("Out", ":palm_tree:"))
+    assert free.value.code == "invalid_user"
+    slack.paid_plan = True
+
+    slack.users[CASEY_ID]["is_admin"] = True  # a second admin, not the primary owner
+    assert admin.set_status(CASEY_ID, SlackStatus("Out", ":palm_tree:")).text == "Out"  # the primary owner may
+    slack.add_token("xoxp-sandbox-casey", CASEY_ID)
+    _user_connection(monkeypatch, "xoxp-sandbox-casey")
+    casey = SlackClient("ooo_slack_user")
+    assert casey.set_status(JORDAN_ID, SlackStatus("Out", ":palm_tree:")).text == "Out"
+    with pytest.raises(SlackError, match="whose profile only the workspace's primary owner") as owner:
+        casey.set_status(ALLISON_ID, SlackStatus("Out", ":palm_tree:"))
+    assert owner.value.code == "cannot_update_admin_user"
+    assert slack.status(ALLISON_ID)["text"] == ""
+
+
+def test_a_token_without_the_write_scope_is_named(connections, slack, monkeypatch):
+    slack.add_token("xoxp-sandbox-readonly", ALLISON_ID, scopes=("users.profile:read",))
+    _user_connection(monkeypatch, "xoxp-sandbox-readonly")
+    with pytest.raises(SlackError, match=r"lacks the scope users.profile:write .* User Token Scopes") as err:
+        SlackClient("ooo_slack_user").set_status(MAYA_ID, SlackStatus("Out", ":palm_tree:"))
+    assert err.value.code == "missing_scope"
+    _user_connection(monkeypatch, "xoxp-not-a-token")
+    with pytest.raises(SlackError, match=r"refused the user token .* put a valid user token \(xoxp-…\)"):
+        SlackClient("ooo_slack_user").status(MAYA_ID)
+
+
+def test_sandbox_speaks_slacks_profile_wire_format(connections, slack):
+    url = connections.url + "/slack/api/"
+    admin = {"Authorization": f"Bearer {ADMIN_USER_TOKEN}"}
+    mine = requests.get(url + "users.profile.get", headers=admin, timeout=5).json()
+    assert mine["ok"] and mine["profile"]["email"] == "allison.reed@yellowstonelocal.com"  # the token's own
+    form = requests.post(url + "users.profile.set", headers=admin, timeout=5, data={
+        "user": MAYA_ID, "profile": json.dumps({"status_text": "Back Monday", "status_expiration": "0"})}).json()
+    assert form["ok"] and form["profile"]["status_emoji"] == ":speech_balloon:"  # text only: Slack's default
+    pair = requests.post(url + "users.profile.set", headers=admin, timeout=5,
+                         data={"user": MAYA_ID, "name": "status_emoji", "value": ":sunny:"}).json()
+    assert pair["profile"]["status_text"] == "Back Monday" and pair["profile"]["status_emoji"] == ":sunny:"
+    for profile, error in (({"status_text": "x" * 101}, "too_long"), ({"status_txt": "typo"}, "invalid_profile"),
+                           ({"status_text": ""}, "must_clear_both_status_text_and_status_emoji"),
+                           ({"status_expiration": "soon"}, "invalid_profile"), ("not json", "invalid_profile")):
+        body = {"user": MAYA_ID, "profile": profile if isinstance(profile, str) else json.dumps(profile)}
+        answer = requests.post(url + "users.profile.set", headers=admin, timeout=5, data=body).json()
+        assert (answer["ok"], answer["error"]) == (False, error), profile
+    assert slack.status(MAYA_ID)["text"] == "Back Monday"  # the refused ones changed nothing
+    unknown = requests.get(url + "users.profile.get", headers=admin, params={"user": "U0NOBODY00"}, timeout=5)
+    assert unknown.json() == {"ok": False, "error": "user_not_found"}
+    who = requests.post(url + "auth.test", headers={"Authorization": f"Bearer {MEMBER_USER_TOKEN}"}, timeout=5).json()
+    assert who["user_id"] == MAYA_ID and "bot_id" not in who
+    post = requests.post(url + "chat.postMessage", headers=admin, json={"channel": OPS, "text": "hi"}, timeout=5)
+    assert post.json() == {"ok": False, "error": "missing_scope", "needed": "chat:write",
+                           "provided": "users.profile:read,users.profile:write"}
+    conns = requests.get(connections.url + "/_sandbox/connections", timeout=5).json()
+    assert conns["ooo_slack_user"] == {"conn_type": "slack", "password": ADMIN_USER_TOKEN,
+                                       "extra": {"base_url": connections.url + "/slack/api/"}}
+    page = requests.get(connections.url + "/", timeout=5).text
+    assert ":sunny: Back Monday" in page
