@@ -93,6 +93,7 @@ class Faults:
 
     rate_limit_next: int = 0  # answer the next N requests with 429 + Retry-After
     retry_after: int = 1
+    retry_after_header: bool = True  # False: 429s without Retry-After (an API may send its own signal instead)
     fail_next: int = 0  # answer the next N requests with ``fail_status``
     fail_status: int = 503
     error_rate: float = 0.0  # chance of ``fail_status`` on any request
@@ -127,6 +128,11 @@ class Api:
         """The service's own error envelope (429s carry Retry-After)."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return Response(status, {"error": message, **details}, headers)
+
+    def rate_limited(self, faults: Faults) -> Response:
+        """The answer to an injected 429: the service's envelope, with Retry-After unless
+        ``faults.retry_after_header`` is off (an API overrides this to send its own signal)."""
+        return self.error(429, "rate limited", retry_after=faults.retry_after if faults.retry_after_header else None)
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -255,7 +261,7 @@ class Sandbox:
             delay = f.latency_ms
             if f.rate_limit_next > 0:
                 f.rate_limit_next -= 1
-                return None, api.error(429, "rate limited", retry_after=f.retry_after)
+                return None, api.rate_limited(f)
             if f.fail_next > 0 or (f.error_rate and random.random() < f.error_rate):
                 f.fail_next = max(0, f.fail_next - 1)
                 return None, api.error(f.fail_status, "injected failure")
@@ -273,7 +279,7 @@ class Sandbox:
             f = self.faults[api.name]
             status = self.rng.choice((500, 502, 503))
         if kind == "429":
-            return api.error(429, "rate limited", retry_after=f.retry_after)
+            return api.rate_limited(f)
         if kind == "5xx":
             return api.error(status, "injected failure")
         return Response(504, hold_s=f.hold_s if kind == "timeout" else 0.0, drop=True)  # 504: the log's word
