@@ -336,7 +336,8 @@ class Crm:
             raise _missing("BatchReadInputSimplePublicObjectId", missing)
         inputs = body["inputs"]
         if not isinstance(inputs, list) or any(not isinstance(i, dict) or "id" not in i for i in inputs):
-            raise ApiError(400, "Invalid input JSON: inputs must be a list of {\"id\": ...}", category="VALIDATION_ERROR")
+            raise ApiError(400, "Invalid input JSON: inputs must be a list of {\"id\": ...}",
+                           category="VALIDATION_ERROR")
         if len(inputs) > 100:
             raise ApiError(400, "Batch input too large: at most 100 inputs", category="VALIDATION_ERROR")
         if body.get("idProperty") not in (None, "", "hs_object_id"):
@@ -459,9 +460,10 @@ class Crm:
         if given.get("hs_email_headers"):
             try:
                 headers = json.loads(given["hs_email_headers"])
-                if not isinstance(headers, dict):
-                    raise ValueError("not an object")
             except ValueError:
+                headers = None  # type: ignore[assignment]
+            if not isinstance(headers, dict):
+                headers = {}
                 problems.append(_problem("hs_email_headers", "INVALID_JSON",
                                          f"{given['hs_email_headers'][:80]} is not valid JSON"))
         if problems:
@@ -474,7 +476,8 @@ class Crm:
                 raise _missing("PublicAssociationsForObject", ["to", "types"])
             for t in types:
                 type_id, category = (t or {}).get("associationTypeId"), (t or {}).get("associationCategory")
-                target = {EMAIL_TO_CONTACT: "contacts", EMAIL_TO_COMPANY: "companies"}.get(type_id)
+                number = int(str(type_id)) if str(type_id).isdigit() else None  # JSON's 198 or "198"
+                target = {EMAIL_TO_CONTACT: "contacts", EMAIL_TO_COMPANY: "companies"}.get(number or 0)
                 if category != "HUBSPOT_DEFINED" or target is None:
                     raise ApiError(400, f"{category} association type {type_id} is not valid from emails "
                                         "(the sandbox knows 198 to contacts and 186 to companies)",

@@ -40,7 +40,7 @@ from ooo.services._http import HttpApiError, JsonHttp, parse_utc
 from ooo.services.once import write_once
 from ooo.text import html_to_text
 
-__all__ = ["Company", "Contact", "HubSpotClient", "HubSpotNoAnswer", "Mention", "HttpApiError", "html_to_text",
+__all__ = ["Company", "Contact", "HttpApiError", "HubSpotClient", "HubSpotNoAnswer", "Mention", "html_to_text",
            "mentions"]
 
 SEARCH_INTERVAL = 0.26  # seconds between searches: under 4 per second
@@ -155,7 +155,8 @@ def _iso(at: dt.datetime) -> str:
 
 
 class HubSpotClient:
-    """HubSpot as the digest reads it: notes, their companies, inbox threads and comments."""
+    """HubSpot as the procedure uses it: notes, inbox threads and comments (the digest); a CSM's
+    companies and their contacts, a company by id or domain, and emails logged on their timelines."""
 
     def __init__(self, conn_id: str = "ooo_hubspot", **http_options: Any):
         self.http = JsonHttp(
