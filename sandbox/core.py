@@ -105,6 +105,7 @@ class Faults:
 
     rate_limit_next: int = 0  # answer the next N requests with 429 + Retry-After
     retry_after: int = 1
+    retry_after_header: bool = True  # False: 429s without Retry-After (an API may send its own signal instead)
     fail_next: int = 0  # answer the next N requests with ``fail_status``
     fail_status: int = 503
     error_rate: float = 0.0  # chance of ``fail_status`` on any request
@@ -165,6 +166,11 @@ class Api:
     def admin(self, method: str, parts: list[str], body: Any) -> Response | None:
         """A control under ``/_sandbox/<name>/<parts...>`` (``body``: the JSON sent); None: no such route."""
         return None
+
+    def rate_limited(self, faults: Faults) -> Response:
+        """The answer to an injected 429: the service's envelope, with Retry-After unless
+        ``faults.retry_after_header`` is off (an API overrides this to send its own signal)."""
+        return self.error(429, "rate limited", retry_after=faults.retry_after if faults.retry_after_header else None)
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -301,7 +307,7 @@ class Sandbox:
             delay = f.latency_ms
             if f.rate_limit_next > 0:
                 f.rate_limit_next -= 1
-                return None, api.error(429, "rate limited", retry_after=f.retry_after)
+                return None, api.rate_limited(f)
             if f.fail_next > 0 or (f.error_rate and random.random() < f.error_rate):
                 f.fail_next = max(0, f.fail_next - 1)
                 return None, api.error(f.fail_status, "injected failure")
@@ -322,7 +328,7 @@ class Sandbox:
             f = self.faults[api.name]
             status = self.rng.choice((500, 502, 503))
         if kind == "429":
-            return api.error(429, "rate limited", retry_after=f.retry_after)
+            return api.rate_limited(f)
         if kind == "5xx":
             return api.error(status, "injected failure")
         if kind in VENDOR_FAULT_KINDS:

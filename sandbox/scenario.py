@@ -6,6 +6,7 @@ meeting to its recording by title and time. :func:`demo_absences` is the demo's 
 (the rule of ``scripts/sample_absences.py``), around which HubSpot notes and comments are seeded.
 :func:`own_out_of_office` is an absence nobody filed: an out-of-office event a person put in their
 own calendar, for the intake to find.
+:func:`customer_book` is the CSMs' HubSpot companies and contacts (the customers told who covers).
 
 Rule: "Client Services Weekly" every Tuesday 10:00-11:00 and a "Lunch & Learn: <topic>" every
 Thursday 12:00-13:00, America/Denver, on the team's working days, from five weeks before the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -154,3 +156,77 @@ def own_out_of_office(anchor: dt.date, team: Team | None = None) -> list[dict[st
         "decline_message": "Declined because I am out of office",
     }]
 
+# -- the CSMs' customer book (HubSpot companies and their contacts) ------------------------------
+
+OPT_OUT_PROPERTY = "ooo_notice_opt_out"  # a custom company checkbox: HubSpot sends "true"/"false"
+
+
+@dataclass(frozen=True)
+class BookContact:
+    """A person at a client. ``email`` None: HubSpot has no email for them; ``also``: the names of
+    other companies in the book they are associated with (their primary company is the one listing
+    them)."""
+
+    first: str
+    last: str
+    email: str | None
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BookCompany:
+    """A HubSpot company a CSM owns; ``contacts[0]`` is its primary contact, if any."""
+
+    name: str
+    domain: str
+    owner: str  # the owning CSM's roster email
+    stage: str  # HubSpot's ``lifecyclestage`` internal value
+    contacts: tuple[BookContact, ...]
+    opt_out: bool | None = None  # None: the property was never set
+
+
+def customer_book() -> list[BookCompany]:
+    """The companies Maya Patel and Jordan Reyes (and one of Priya Nair's) own, with their contacts.
+
+    Most are customers; Bozeman Brewing Co. is still a lead; Livingston Realty Group asked for no
+    absence notices (:data:`OPT_OUT_PROPERTY` true); Paradise Valley Orchards has no contacts;
+    Teton Family Dental's front desk has no email and Gallatin Coffee Roasters' orders address is
+    invalid; Chris Hale works for Big Sky Outfitters and Gallatin Coffee Roasters.
+    """
+    maya, jordan, priya = ("maya.patel@yellowstonelocal.com", "jordan.reyes@yellowstonelocal.com",
+                           "priya.nair@yellowstonelocal.com")
+    return [
+        BookCompany("Big Sky Outfitters", "bigskyoutfitters.com", maya, "customer", (
+            BookContact("Dana", "Whitfield", "dana@bigskyoutfitters.com"),
+            BookContact("Luis", "Ortega", "luis.ortega@bigskyoutfitters.com"),
+            BookContact("Chris", "Hale", "chris@halemanagement.com", also=("Gallatin Coffee Roasters",)),
+        ), opt_out=False),
+        BookCompany("Teton Family Dental", "tetonfamilydental.com", maya, "customer", (
+            BookContact("Amy", "Chen", "dr.chen@tetonfamilydental.com"),
+            BookContact("Front", "Desk", None),
+        )),
+        BookCompany("Gallatin Coffee Roasters", "gallatincoffeeroasters.com", maya, "customer", (
+            BookContact("Sam", "Rivera", "sam@gallatincoffeeroasters.com"),
+            BookContact("Pat", "Quinn", "orders@gallatincoffeeroasters"),  # no top-level domain
+        )),
+        BookCompany("Bozeman Brewing Co.", "bozemanbrewing.com", maya, "lead", (
+            BookContact("Erin", "Walsh", "erin@bozemanbrewing.com"),
+        )),
+        BookCompany("Livingston Realty Group", "livingstonrealty.com", maya, "customer", (
+            BookContact("Grace", "Holt", "grace@livingstonrealty.com"),
+        ), opt_out=True),
+        BookCompany("Paradise Valley Orchards", "paradisevalleyorchards.com", maya, "customer", ()),
+        BookCompany("Cody Auto Repair", "codyautorepair.com", jordan, "customer", (
+            BookContact("Hank", "Brody", "hank@codyautorepair.com"),
+            BookContact("Mia", "Brody", "mia@codyautorepair.com"),
+        )),
+        BookCompany("Jackson Hole Yoga", "jacksonholeyoga.com", jordan, "customer", (
+            BookContact("Tess", "Lindqvist", "tess@jacksonholeyoga.com"),
+        )),
+        BookCompany("Red Lodge Ski Rentals", "redlodgeskirentals.com", jordan, "customer", (
+            BookContact("Owen", "Pike", "owen@redlodgeskirentals.com"),
+        ), opt_out=False),
+        BookCompany("Whitefish Bakery", "whitefishbakery.com", priya, "customer", (
+            BookContact("Nora", "Baker", "nora@whitefishbakery.com"),
+        )),
+    ]

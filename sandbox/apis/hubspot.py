@@ -1,15 +1,25 @@
-"""HubSpot CRM v3 notes search and Conversations v3, under /hubspot/...
+"""HubSpot CRM v3 objects, v4 associations and Conversations v3, under /hubspot/...
 
-Routes (relative to ``/hubspot``, as on ``https://api.hubapi.com``):
+Routes (relative to ``/hubspot``, as on ``https://api.hubapi.com``); the CRM objects' behaviour
+and the vendor facts behind it are :mod:`sandbox.apis.hubspot_crm`'s:
 
-* ``POST /crm/v3/objects/notes/search``: filterGroups (OR of ANDed filters), sorts, properties,
-  ``limit`` <= 200, ``after`` paging (``paging.next.after``); property values are strings;
-  limited to 4 requests per second per token (429, ``policyName`` ``SECONDLY``);
-* ``GET /crm/v3/objects/{notes|companies|contacts}/{id}`` (``properties``), ``POST
-  /crm/v3/objects/companies/batch/read``;
-* ``GET /crm/v4/objects/{from}/{id}/associations/{to}`` (``limit``, ``after``);
+* ``POST /crm/v3/objects/{companies|contacts|notes|emails}/search``: filterGroups (OR of ANDed
+  filters), sorts, properties, ``query``, ``limit`` <= 200, ``after`` paging
+  (``paging.next.after``); every search shares one limit of 4 a second per token (429,
+  ``policyName`` ``SECONDLY``) and is exempt from the ten-secondly one (HubSpot's specs);
+* ``GET /crm/v3/objects/{kind}/{id}`` (``properties``); ``POST /crm/v3/objects/{kind}/batch/read``
+  (``inputs``, ``properties`` and ``propertiesWithHistory`` required; 207 when ids are missing);
+* ``POST /crm/v3/objects/emails``: logs an email engagement (properties, inline ``associations``
+  to contacts 198 and companies 186); 201;
+* ``GET /crm/v4/objects/{from}/{id}/associations/{to}`` (``limit`` <= 500, ``after``): companies
+  <-> contacts (with the Primary types 1 and 2), notes -> companies, emails <-> contacts/companies;
 * ``GET /conversations/v3/conversations/threads`` (``latestMessageTimestampAfter`` needs
   ``sort=latestMessageTimestamp``), ``…/threads/{id}``, ``…/threads/{id}/messages``.
+
+Private-app scopes the real calls need (HubSpot's specs): ``crm.objects.companies.read``
+(companies), ``crm.objects.contacts.read`` (contacts, notes, emails search/read; also
+``sales-email-read`` for email bodies), ``crm.objects.contacts.write`` (create emails),
+``conversations.read`` (inbox). The sandbox checks the token only.
 
 Mentions (HubSpot does not document them; this is the sandbox's choice, which the client
 reads): a mention is ``<span data-mention-id="<owner id>" data-mention-type="OWNER"
@@ -19,70 +29,32 @@ class="hs-mention">@First Last</span>`` in a note body or a comment's ``richText
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
-import itertools
 import re
 import time
 import uuid
 import zlib
 from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ooo.team import Person, Team
-from sandbox.core import Api, ApiError, Request, Response
-from sandbox.scenario import demo_absences
+from sandbox.apis.hubspot_crm import Crm, cursor, kind_of, offset
+from sandbox.apis.hubspot_crm import iso as _iso
+from sandbox.apis.hubspot_crm import parse_time as _parse_time
+from sandbox.core import Api, ApiError, Faults, Request, Response
+from sandbox.scenario import OPT_OUT_PROPERTY, customer_book, demo_absences
 
 TOKEN = "pat-sandbox-na1-0000-ooo"
 PORTAL_ID = "24500110"
 SEARCH_PER_SECOND = 4
 TEN_SECONDLY = 190
-MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
-OPERATORS = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-             "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
-NOTE_PROPERTIES = {"hs_note_body", "hs_timestamp", "hubspot_owner_id", "hs_attachment_ids",
-                   "hs_object_id", "hs_createdate", "hs_lastmodifieddate"}
-DATE_PROPERTIES = {"hs_timestamp", "hs_createdate", "hs_lastmodifieddate"}
 THREAD_QUERY = {"after", "archived", "associatedContactId", "associatedTicketId", "association", "inboxId",
                 "latestMessageTimestampAfter", "limit", "property", "sort", "threadStatus"}
-NOTE_TO_COMPANY, CONTACT_TO_COMPANY = 190, 1
 
 COMPANIES = ("Big Sky Outfitters", "Teton Family Dental", "Gallatin Coffee Roasters", "Bozeman Brewing Co.",
              "Cody Auto Repair", "Livingston Realty Group", "Jackson Hole Yoga", "Red Lodge Ski Rentals")
-
-
-def _iso(at: dt.datetime) -> str:
-    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-def _ms(at: dt.datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    """A filter value or query time: epoch milliseconds or ISO 8601."""
-    text = str(value).strip()
-    if re.fullmatch(r"-?\d+", text):
-        return dt.datetime.fromtimestamp(int(text) / 1000, dt.timezone.utc)
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except ValueError as exc:
-        raise ApiError(400, f"Invalid paging cursor: {cursor}", category="VALIDATION_ERROR") from exc
 
 
 class HubSpotApi(Api):
@@ -91,14 +63,12 @@ class HubSpotApi(Api):
 
     def __init__(self, sandbox: Any):
         super().__init__(sandbox)
-        self.companies: dict[str, dict[str, Any]] = {}
-        self.contacts: dict[str, dict[str, Any]] = {}
-        self.notes: dict[str, dict[str, Any]] = {}
+        self.crm = Crm(sandbox.lock)
         self.threads: dict[str, dict[str, Any]] = {}
         self.owners: dict[str, str] = {}  # owner id -> name
-        self._ids = itertools.count(1)
         self._search_times: deque[float] = deque()
         self._call_times: deque[float] = deque()
+        self.clock: Callable[[], float] = time.monotonic  # the rate limits' clock (a test may stop it)
 
     # -- helpers for tests and the seed -----------------------------------------------------
     @staticmethod
@@ -111,45 +81,32 @@ class HubSpotApi(Api):
         return (f'<span data-mention-id="{owner_id}" data-mention-type="OWNER" '
                 f'class="hs-mention">@{html.escape(name or "")}</span>')
 
-    def _id(self, base: int) -> str:
-        return str(base + next(self._ids))
+    def add_company(self, name: str, domain: str | None = None, *, owner_id: str | None = None,
+                    lifecycle_stage: str | None = None, properties: dict[str, str] | None = None,
+                    default_contact: bool = True) -> str:
+        """The company called ``name`` (created if new); its id. See :meth:`Crm.add_company`."""
+        return self.crm.add_company(name, domain, owner_id=owner_id, lifecycle_stage=lifecycle_stage,
+                                    properties=properties, default_contact=default_contact)
 
-    def add_company(self, name: str, domain: str | None = None) -> str:
-        """The company called ``name`` (created if new); its id."""
-        with self.sandbox.lock:
-            for cid, company in self.companies.items():
-                if company["name"] == name:
-                    return cid
-            cid = self._id(5_000_000_000)
-            slug = re.sub(r"[^a-z0-9]+", "", name.lower())
-            self.companies[cid] = {"name": name, "domain": domain or f"{slug}.com",
-                                   "createdAt": dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)}
-            first, last = ("Alex", "Morgan")
-            contact_id = self._id(7_000_000_000)
-            self.contacts[contact_id] = {"firstname": first, "lastname": f"{last} ({name})",
-                                         "email": f"alex@{self.companies[cid]['domain']}", "company_id": cid,
-                                         "createdAt": self.companies[cid]["createdAt"]}
-            self.companies[cid]["contact_id"] = contact_id
-            return cid
+    def add_contact(self, first: str, last: str, email: str | None, companies: Sequence[str] = (),
+                    primary: str | None = None) -> str:
+        """A contact of ``companies`` (ids; ``primary`` defaults to the first); its id."""
+        return self.crm.add_contact(first, last, email, companies, primary)
 
     def add_note(self, body: str, at: dt.datetime, company: str | None = None,
                  owner_id: str | None = None) -> str:
         """A note with ``hs_note_body`` = ``body`` at ``at`` on ``company`` (by name); its id."""
-        with self.sandbox.lock:
-            company_ids = [self.add_company(company)] if company else []
-            nid = self._id(9_000_000_000)
-            self.notes[nid] = {"hs_note_body": body, "hs_timestamp": at.astimezone(dt.timezone.utc),
-                               "hubspot_owner_id": owner_id or "", "company_ids": company_ids,
-                               "createdAt": at.astimezone(dt.timezone.utc)}
-            return nid
+        return self.crm.add_note(body, at, company, owner_id)
 
     def add_thread(self, company: str, subject: str = "", status: str = "OPEN") -> str:
-        """A Conversations inbox thread with ``company``'s contact; its id."""
+        """A Conversations inbox thread with ``company``'s primary contact; its id."""
         with self.sandbox.lock:
             cid = self.add_company(company)
-            tid = self._id(8_000_000_000)
+            contact = self.crm.primary_contact(cid) or self.add_contact("Alex", f"Morgan ({company})",
+                                                                        None, [cid])
+            tid = self.crm._id(8_000_000_000)
             self.threads[tid] = {"id": tid, "inboxId": "147959634", "status": status,
-                                 "associatedContactId": self.companies[cid]["contact_id"], "subject": subject,
+                                 "associatedContactId": contact, "subject": subject,
                                  "messages": [], "createdAt": None}
             return tid
 
@@ -204,6 +161,14 @@ class HubSpotApi(Api):
             body.update(details)
         return Response(status, body, headers)
 
+    def rate_limited(self, faults: Faults) -> Response:
+        """An injected 429; without Retry-After when the faults say so (whether HubSpot sends it is
+        UNCONFIRMED), leaving the client its own backoff."""
+        response = self.error(429, "rate limited", retry_after=faults.retry_after)
+        if not faults.retry_after_header:
+            response.headers.pop("Retry-After", None)
+        return response
+
     def handle(self, req: Request) -> Response:
         auth = req.headers.get("authorization", "")
         if auth != f"Bearer {TOKEN}":
@@ -211,23 +176,31 @@ class HubSpotApi(Api):
                                 "and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                            category="INVALID_AUTHENTICATION")
         parts = [p for p in req.path.split("/") if p]
-        now = time.monotonic()
-        if parts[:5] == ["crm", "v3", "objects", "notes", "search"] and len(parts) == 5:
+        now = self.clock()
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 5 and parts[4] == "search":
             self._limit(self._search_times, now, 1.0, SEARCH_PER_SECOND, "You have reached your secondly limit.",
                         "SECONDLY")
             self._method(req, "POST")
-            return self._ok(self._search(req.json() or {}))
+            return self._ok(self.crm.search(kind_of(parts[3]), req.json()))
         self._limit(self._call_times, now, 10.0, TEN_SECONDLY, "You have reached your ten_secondly_rolling limit.",
                     "TEN_SECONDLY_ROLLING")
-        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 5 and parts[4] != "search":
-            self._method(req, "GET")
-            return self._ok(self._read(parts[3], parts[4], req))
-        if parts[:3] == ["crm", "v3", "objects"] and parts[3:] == ["companies", "batch", "read"]:
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 4:
             self._method(req, "POST")
-            return self._ok(self._batch_read(req.json() or {}))
+            if kind_of(parts[3]) != "emails":
+                raise ApiError(404, f"The sandbox creates emails only, not {parts[3]}", category="OBJECT_NOT_FOUND")
+            return self._ok(self.crm.create_email(req.json()), 201)
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 5:
+            self._method(req, "GET")
+            wanted = [p for v in req.query.get("properties", []) for p in v.split(",") if p]
+            return self._ok(self.crm.read(kind_of(parts[3]), parts[4], wanted))
+        if parts[:3] == ["crm", "v3", "objects"] and parts[4:] == ["batch", "read"]:
+            self._method(req, "POST")
+            status, body = self.crm.batch_read(kind_of(parts[3]), req.json())
+            return self._ok(body, status)
         if parts[:3] == ["crm", "v4", "objects"] and len(parts) == 7 and parts[5] == "associations":
             self._method(req, "GET")
-            return self._ok(self._associations(parts[3], parts[4], parts[6], req))
+            rows = self.crm.associations(kind_of(parts[3]), parts[4], kind_of(parts[6]))
+            return self._ok(self._page(rows, req, 500, default=500))
         if parts[:4] == ["conversations", "v3", "conversations", "threads"]:
             if len(parts) == 4:
                 self._method(req, "GET")
@@ -256,81 +229,11 @@ class HubSpotApi(Api):
             raise ApiError(429, message, policyName=policy)
         times.append(now)
 
-    def _ok(self, body: dict[str, Any]) -> Response:
+    def _ok(self, body: dict[str, Any], status: int = 200) -> Response:
         remaining = max(0, TEN_SECONDLY - len(self._call_times))
-        return Response(200, body, {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-                                    "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY),
-                                    "X-HubSpot-RateLimit-Remaining": str(remaining)})
-
-    # -- CRM ------------------------------------------------------------------------------------
-    def _note_props(self, nid: str) -> dict[str, str]:
-        note = self.notes[nid]
-        return {"hs_note_body": note["hs_note_body"], "hs_timestamp": _iso(note["hs_timestamp"]),
-                "hubspot_owner_id": note["hubspot_owner_id"], "hs_attachment_ids": "", "hs_object_id": nid,
-                "hs_createdate": _iso(note["createdAt"]), "hs_lastmodifieddate": _iso(note["createdAt"])}
-
-    def _object(self, kind: str, oid: str, props: dict[str, str], wanted: list[str] | None, created: dt.datetime) -> dict[str, Any]:
-        base = {"hs_object_id", "hs_createdate" if kind == "notes" else "createdate", "hs_lastmodifieddate"}
-        keep = set(wanted) | base if wanted else set(props)
-        return {"id": oid, "properties": {k: v for k, v in props.items() if k in keep},
-                "createdAt": _iso(created), "updatedAt": _iso(created), "archived": False}
-
-    def _company_props(self, cid: str) -> dict[str, str]:
-        c = self.companies[cid]
-        return {"name": c["name"], "domain": c["domain"], "hs_object_id": cid, "createdate": _iso(c["createdAt"]),
-                "hs_lastmodifieddate": _iso(c["createdAt"])}
-
-    def _contact_props(self, cid: str) -> dict[str, str]:
-        c = self.contacts[cid]
-        return {"firstname": c["firstname"], "lastname": c["lastname"], "email": c["email"], "hs_object_id": cid,
-                "createdate": _iso(c["createdAt"]), "hs_lastmodifieddate": _iso(c["createdAt"])}
-
-    def _get_object(self, kind: str, oid: str, wanted: list[str] | None) -> dict[str, Any] | None:
-        if kind == "notes" and oid in self.notes:
-            return self._object(kind, oid, self._note_props(oid), wanted or ["hs_note_body", "hs_timestamp"],
-                                self.notes[oid]["createdAt"])
-        if kind == "companies" and oid in self.companies:
-            return self._object(kind, oid, self._company_props(oid), wanted or ["name", "domain"],
-                                self.companies[oid]["createdAt"])
-        if kind == "contacts" and oid in self.contacts:
-            return self._object(kind, oid, self._contact_props(oid), wanted or ["firstname", "lastname", "email"],
-                                self.contacts[oid]["createdAt"])
-        return None
-
-    def _read(self, kind: str, oid: str, req: Request) -> dict[str, Any]:
-        if kind not in ("notes", "companies", "contacts"):
-            raise ApiError(400, f"Unable to infer object type from: {kind}", category="VALIDATION_ERROR")
-        wanted = [p for v in req.query.get("properties", []) for p in v.split(",") if p]
-        obj = self._get_object(kind, oid, wanted or None)
-        if obj is None:
-            raise ApiError(404, "Object not found.  objectId are usually numeric.", category="OBJECT_NOT_FOUND")
-        return obj
-
-    def _batch_read(self, body: dict[str, Any]) -> dict[str, Any]:
-        inputs = body.get("inputs")
-        if not isinstance(inputs, list) or any(not isinstance(i, dict) or "id" not in i for i in inputs):
-            raise ApiError(400, "Invalid input JSON: inputs must be a list of {\"id\": ...}", category="VALIDATION_ERROR")
-        if len(inputs) > 100:
-            raise ApiError(400, "Batch input too large: at most 100 inputs", category="VALIDATION_ERROR")
-        wanted = body.get("properties") or None
-        results = [obj for i in inputs if (obj := self._get_object("companies", str(i["id"]), wanted))]
-        now = _iso(dt.datetime.now(dt.timezone.utc))
-        return {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
-
-    def _associations(self, kind: str, oid: str, to: str, req: Request) -> dict[str, Any]:
-        if to != "companies" or kind not in ("notes", "contacts"):
-            raise ApiError(400, f"Unsupported association {kind} -> {to} in the sandbox", category="VALIDATION_ERROR")
-        if kind == "notes":
-            if oid not in self.notes:
-                raise ApiError(404, f"Object {oid} of type notes not found.", category="OBJECT_NOT_FOUND")
-            ids, type_id = self.notes[oid]["company_ids"], NOTE_TO_COMPANY
-        else:
-            if oid not in self.contacts:
-                raise ApiError(404, f"Object {oid} of type contacts not found.", category="OBJECT_NOT_FOUND")
-            ids, type_id = [self.contacts[oid]["company_id"]], CONTACT_TO_COMPANY
-        rows = [{"toObjectId": int(cid), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id,
-                                                                "label": None}]} for cid in ids]
-        return self._page(rows, req, 500)
+        return Response(status, body, {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                                       "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY),
+                                       "X-HubSpot-RateLimit-Remaining": str(remaining)})
 
     def _page(self, rows: list[Any], req: Request, max_limit: int, default: int = 100) -> dict[str, Any]:
         try:
@@ -339,113 +242,12 @@ class HubSpotApi(Api):
             raise ApiError(400, "limit must be an integer", category="VALIDATION_ERROR") from exc
         if not 1 <= limit <= max_limit:
             raise ApiError(400, f"limit must be between 1 and {max_limit}", category="VALIDATION_ERROR")
-        start = _offset(req.arg("after"))
+        start = offset(req.arg("after"))
         body: dict[str, Any] = {"results": rows[start:start + limit]}
         if start + limit < len(rows):
-            after = _cursor(start + limit)
+            after = cursor(start + limit)
             body["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
         return body
-
-    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
-        groups = body.get("filterGroups") or []
-        if not isinstance(groups, list) or len(groups) > MAX_GROUPS:
-            raise ApiError(400, f"Too many filter groups: at most {MAX_GROUPS}", category="VALIDATION_ERROR")
-        if sum(len(g.get("filters") or []) for g in groups) > MAX_FILTERS:
-            raise ApiError(400, f"Too many filters: at most {MAX_FILTERS} in total", category="VALIDATION_ERROR")
-        for g in groups:
-            filters = g.get("filters") if isinstance(g, dict) else None
-            if not isinstance(filters, list) or len(filters) > MAX_FILTERS_PER_GROUP:
-                raise ApiError(400, "Each filter group needs a list of at most "
-                                    f"{MAX_FILTERS_PER_GROUP} filters", category="VALIDATION_ERROR")
-            for f in filters:
-                self._check_filter(f)
-        limit = body.get("limit", 10)
-        if not isinstance(limit, int) or not 1 <= limit <= 200:
-            raise ApiError(400, "limit must be between 1 and 200", category="VALIDATION_ERROR")
-        after = body.get("after") or "0"
-        if not str(after).isdigit():
-            raise ApiError(400, f"Invalid after value: {after}", category="VALIDATION_ERROR")
-        props = body.get("properties") or ["hs_note_body", "hs_timestamp"]
-        rows = [nid for nid in self.notes if not groups or any(
-            all(self._match(self._note_props(nid), f) for f in g["filters"]) for g in groups)]
-        if query := body.get("query"):
-            rows = [n for n in rows if str(query).lower() in self.notes[n]["hs_note_body"].lower()]
-        rows.sort(key=int)
-        for s in reversed(body.get("sorts") or []):
-            name, desc = (s.get("propertyName"), s.get("direction") == "DESCENDING") if isinstance(s, dict) else (
-                str(s).lstrip("-"), str(s).startswith("-"))
-            if name not in NOTE_PROPERTIES:
-                raise ApiError(400, f"Cannot sort on unknown property {name}", category="VALIDATION_ERROR")
-            rows.sort(key=lambda n: self._sort_key(self._note_props(n), name), reverse=desc)
-        start = int(after)
-        page = rows[start:start + limit]
-        result: dict[str, Any] = {
-            "total": len(rows),
-            "results": [self._object("notes", n, self._note_props(n), props, self.notes[n]["createdAt"]) for n in page],
-        }
-        if start + limit < len(rows):
-            result["paging"] = {"next": {"after": str(start + limit), "link": f"?after={start + limit}"}}
-        return result
-
-    @staticmethod
-    def _sort_key(props: dict[str, str], name: str) -> Any:
-        if name in DATE_PROPERTIES:
-            return _parse_time(props[name]) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-        return props.get(name, "")
-
-    @staticmethod
-    def _check_filter(f: Any) -> None:
-        if not isinstance(f, dict) or not f.get("propertyName") or not f.get("operator"):
-            raise ApiError(400, "Invalid input JSON: Cannot build Filter, some of required attributes are not set "
-                                "[propertyName, operator]", category="VALIDATION_ERROR")
-        op, name = f["operator"], f["propertyName"]
-        if op not in OPERATORS:
-            raise ApiError(400, f"Invalid input JSON: Cannot deserialize value of type `FilterOperatorEnum` from "
-                                f"String \"{op}\"", category="VALIDATION_ERROR")
-        if name not in NOTE_PROPERTIES:
-            raise ApiError(400, f"There was a problem with the request: property {name} does not exist on notes",
-                           category="VALIDATION_ERROR")
-        if op == "BETWEEN" and ("value" not in f or "highValue" not in f):
-            raise ApiError(400, "BETWEEN needs value and highValue", category="VALIDATION_ERROR")
-        if op in ("IN", "NOT_IN") and not isinstance(f.get("values"), list):
-            raise ApiError(400, f"{op} needs values", category="VALIDATION_ERROR")
-        if op not in ("IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY") and "value" not in f:
-            raise ApiError(400, f"{op} needs value", category="VALIDATION_ERROR")
-        if name in DATE_PROPERTIES:
-            for key in ("value", "highValue"):
-                if key in f and _parse_time(f[key]) is None:
-                    raise ApiError(400, f"{f[key]!r} is not a valid date for {name}: use epoch milliseconds",
-                                   category="VALIDATION_ERROR")
-
-    @staticmethod
-    def _match(props: dict[str, str], f: dict[str, Any]) -> bool:
-        op, name = f["operator"], f["propertyName"]
-        have = props.get(name, "")
-        if op == "HAS_PROPERTY":
-            return have != ""
-        if op == "NOT_HAS_PROPERTY":
-            return have == ""
-        if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
-            found = str(f["value"]).lower().strip("*") in have.lower()
-            return found if op == "CONTAINS_TOKEN" else not found
-
-        def conv(v: Any) -> Any:
-            return _parse_time(v) if name in DATE_PROPERTIES else str(v)
-
-        value = conv(have)
-        if op in ("IN", "NOT_IN"):
-            inside = value in {conv(v) for v in f["values"]}
-            return inside if op == "IN" else not inside
-        low = conv(f["value"])
-        if op == "EQ":
-            return value == low
-        if op == "NEQ":
-            return value != low
-        if value is None or value == "":
-            return False
-        if op == "BETWEEN":
-            return low <= value <= conv(f["highValue"])
-        return {"LT": value < low, "LTE": value <= low, "GT": value > low, "GTE": value >= low}[op]
 
     # -- Conversations ----------------------------------------------------------------------
     def _latest(self, thread: dict[str, Any]) -> dt.datetime | None:
@@ -522,6 +324,7 @@ class HubSpotApi(Api):
     # -- seed, state, page ----------------------------------------------------------------------
     def seed(self, team: Team, anchor: dt.date) -> None:
         self.owners = {p.hubspot_owner_id: p.name for p in team.people if p.hubspot_owner_id}
+        self.seed_book(team)
         for name in COMPANIES:
             self.add_company(name)
         support = [p for p in team.people if p.role == "support"]
@@ -582,21 +385,74 @@ class HubSpotApi(Api):
             self.add_comment(f"@{person.name} new photos in the drive.", at(-6, 9, 30), thread_id=t3,
                              rich_text=f"<p>{tag} new photos in the drive.</p>", author=rosa.name)
 
+    def seed_book(self, team: Team) -> None:
+        """The CSMs' customer book (:func:`sandbox.scenario.customer_book`): companies with owner,
+        lifecycle stage and opt-out, their contacts (primary first) and shared contacts."""
+        book = customer_book()
+        ids: dict[str, str] = {}
+        for company in book:
+            owner = team.person(company.owner)
+            props = {} if company.opt_out is None else {OPT_OUT_PROPERTY: "true" if company.opt_out else "false"}
+            ids[company.name] = self.add_company(
+                company.name, company.domain, owner_id=owner.hubspot_owner_id if owner else "",
+                lifecycle_stage=company.stage, properties=props, default_contact=False)
+        for company in book:
+            for person in company.contacts:
+                self.add_contact(person.first, person.last, person.email,
+                                 [ids[company.name], *(ids[name] for name in person.also)])
+
     def state(self) -> dict[str, Any]:
+        crm = self.crm
         return {
-            "companies": {cid: {"name": c["name"], "domain": c["domain"]} for cid, c in self.companies.items()},
-            "notes": [{"id": nid, **self._note_props(nid), "companies": n["company_ids"]}
-                      for nid, n in self.notes.items()],
+            "companies": {cid: {**{k: v for k, v in crm.props("companies", cid).items() if v is not None},
+                                "contacts": [r["toObjectId"] for r in crm.associations("companies", cid, "contacts")]}
+                          for cid in crm.companies},
+            "contacts": {pid: {**{k: v for k, v in crm.props("contacts", pid).items() if v is not None},
+                               "companies": list(c["companies"])} for pid, c in crm.contacts.items()},
+            "notes": [{"id": nid, **crm.props("notes", nid), "companies": n["company_ids"]}
+                      for nid, n in crm.notes.items()],
+            "emails": [{"id": eid, **{k: v for k, v in crm.props("emails", eid).items() if v is not None},
+                        "contacts": list(e["contacts"]), "companies": list(e["companies"])}
+                       for eid, e in crm.emails.items()],
             "threads": [{**self._thread(t), "subject": t["subject"],
                          "messages": [self._message(m) for m in t["messages"]]} for t in self.threads.values()],
         }
 
     def render(self) -> str:
         esc = html.escape
-        notes = sorted(self.notes.items(), key=lambda kv: kv[1]["hs_timestamp"], reverse=True)
+        crm = self.crm
+        name = lambda cid: crm.companies[cid]["props"]["name"] if cid in crm.companies else cid  # noqa: E731
+
+        def person(pid: str) -> str:
+            p = crm.contacts[pid]["props"]
+            return f"{p.get('firstname', '')} {p.get('lastname', '')}".strip()
+
+        company_rows = []
+        for cid, company in sorted(crm.companies.items(), key=lambda kv: kv[1]["props"]["name"]):
+            props = crm.props("companies", cid)
+            contacts = [(pid, c) for pid, c in crm.contacts.items() if cid in c["companies"]]
+            people = "<br>".join(
+                f"{esc(person(pid))} &lt;{esc(c['props'].get('email') or 'no email')}&gt;"
+                f"{' · primary' if c['primary'] == cid else ''}" for pid, c in contacts) or "<i>no contacts</i>"
+            owner = props.get("hubspot_owner_id") or ""
+            company_rows.append(
+                f"<tr><td>{esc(props['name'] or '')}<br><span class='muted'>{esc(props.get('domain') or '')} · "
+                f"{cid}</span></td><td>{esc(self.owners.get(owner, owner))}</td>"
+                f"<td>{esc(props.get('lifecyclestage') or '')}</td><td>{esc(props.get(OPT_OUT_PROPERTY) or '')}</td>"
+                f"<td>{people}</td></tr>")
+        email_rows = []
+        for eid, email in sorted(crm.emails.items(), key=lambda kv: kv[1]["props"]["hs_timestamp"], reverse=True):
+            p = email["props"]
+            email_rows.append(
+                f"<tr><td>{esc(p['hs_timestamp'][:16])}</td><td>{esc(p.get('hs_email_subject', ''))}</td>"
+                f"<td>{esc(p.get('hs_email_from_email', ''))}</td>"
+                f"<td>{esc(', '.join(person(c) for c in email['contacts'] if c in crm.contacts))}</td>"
+                f"<td>{esc(', '.join(name(c) for c in email['companies']))}</td>"
+                f"<td>{esc(p.get('hs_email_message_id', ''))}</td></tr>")
+        notes = sorted(crm.notes.items(), key=lambda kv: kv[1]["hs_timestamp"], reverse=True)
         note_rows = "".join(
             f"<tr><td>{_iso(n['hs_timestamp'])[:16]}</td>"
-            f"<td>{esc(', '.join(self.companies[c]['name'] for c in n['company_ids']))}</td>"
+            f"<td>{esc(', '.join(name(c) for c in n['company_ids']))}</td>"
             f"<td>{esc(self.owners.get(n['hubspot_owner_id'], n['hubspot_owner_id']))}</td>"
             f"<td>{esc(re.sub(r'<[^>]+>', '', n['hs_note_body']))}</td></tr>" for _, n in notes)
         msg_rows = "".join(
@@ -604,7 +460,12 @@ class HubSpotApi(Api):
             f"{' ' + m.get('direction', '') if m['type'] == 'MESSAGE' else ''}</td><td>{esc(m['sender'])}</td>"
             f"<td>{esc(m['text'])}</td></tr>"
             for t in self.threads.values() for m in t["messages"])
-        return (f"<h3>Notes ({len(self.notes)})</h3><table><tr><th>hs_timestamp (UTC)</th><th>company</th>"
+        return (f"<h3>Companies ({len(crm.companies)})</h3><table><tr><th>company</th><th>owner</th>"
+                f"<th>lifecycle stage</th><th>{OPT_OUT_PROPERTY}</th><th>contacts</th></tr>{''.join(company_rows)}"
+                f"</table><h3>Logged emails ({len(crm.emails)})</h3><table><tr><th>hs_timestamp (UTC)</th>"
+                f"<th>subject</th><th>from</th><th>contacts</th><th>companies</th><th>Message-ID</th></tr>"
+                f"{''.join(email_rows)}</table>"
+                f"<h3>Notes ({len(crm.notes)})</h3><table><tr><th>hs_timestamp (UTC)</th><th>company</th>"
                 f"<th>owner</th><th>body (text)</th></tr>{note_rows}</table>"
                 f"<h3>Conversations ({len(self.threads)} threads)</h3><table><tr><th>at (UTC)</th><th>thread</th>"
                 f"<th>type</th><th>from</th><th>text</th></tr>{msg_rows}</table>")

@@ -16,8 +16,11 @@ Each text has the real fields: ``sms_date``/``sms_time`` in UTC, ``sms_user_date
 v2.1 API): such paths answer 404.
 
 Auth: ``Authorization: <api_key>:<api_secret>`` (raw, no scheme), else 401. Errors:
-``{"status": "error", "status_code": N, "message": …}``; 429 carries ``Retry-After`` and the
-``X-Rate-Limit-*`` headers.
+``{"status": "error", "status_code": N, "message": …}``; a 429 carries the ``X-Rate-Limit-*``
+headers, ``X-Rate-Limit-Reset`` being the UTC epoch second the window resets (JustCall's
+rate-limit page), and ``Retry-After`` (seconds) unless the faults turn it off
+(``Faults.retry_after_header``): whether JustCall sends it is UNCONFIRMED, so a client must cope
+with a 429 that says only when the window resets.
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import itertools
+import math
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from ooo.team import Team
-from sandbox.core import Api, ApiError, Request, Response
+from sandbox.core import Api, ApiError, Faults, Request, Response
 from sandbox.scenario import demo_absences
 
 API_KEY = "jc-sandbox-key-0001"
@@ -178,10 +183,19 @@ class JustCallApi(Api):
         if status == 429:
             message = "Too many requests. Rate limit exceeded, please retry later." if message == "rate limited" \
                 else message
-            wait = retry_after if retry_after is not None else 60
-            headers.update({"Retry-After": str(wait), "X-Rate-Limit-Limit": "1800", "X-Rate-Limit-Remaining": "0",
+            reset = details.pop("reset_at", None) or (math.floor(time.time() / 3600) + 1) * 3600  # the hour's end
+            headers.update({"X-Rate-Limit-Limit": "1800", "X-Rate-Limit-Remaining": "0",
+                            "X-Rate-Limit-Reset": str(int(reset)),
                             "X-Rate-Limit-Burst-Limit": "30", "X-Rate-Limit-Burst-Remaining": "0"})
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
         return Response(status, {"status": "error", "status_code": status, "message": message, **details}, headers)
+
+    def rate_limited(self, faults: Faults) -> Response:
+        """An injected 429 whose window resets ``faults.retry_after`` seconds from now (rounded up
+        to JustCall's whole epoch second); Retry-After only if ``faults.retry_after_header``."""
+        return self.error(429, "rate limited", retry_after=faults.retry_after if faults.retry_after_header else None,
+                          reset_at=math.ceil(time.time() + faults.retry_after))
 
     def state(self) -> dict[str, Any]:
         return {"account_timezone": ACCOUNT_TZ, "texts": sorted(self.texts.values(), key=lambda t: t["id"])}

@@ -149,3 +149,48 @@ def test_sandbox_speaks_justcall_wire_format(connections, justcall):
     # JustCall's API has no voicemail greeting route
     r = requests.put(connections.url + "/justcall/v2.1/users/voicemail-greeting", headers=raw, json={"greeting": "x"})
     assert r.status_code == 404 and r.json()["status"] == "error"
+
+
+# -- 429s that say only when the window resets (X-Rate-Limit-Reset, no Retry-After) ---------------
+
+def test_rate_limit_without_retry_after_waits_until_the_window_resets(connections, justcall):
+    text = justcall.add_text(MAYA, CLIENT, "hello", T0)
+    connections.sandbox.faults["justcall"] = Faults(rate_limit_next=2, retry_after=20, retry_after_header=False)
+    slept: list[float] = []
+    assert [t.id for t in JustCallClient(sleep=slept.append).texts(MAYA, T0, T0 + dt.timedelta(hours=1))] == [text]
+    assert [r["status"] for r in _gets(connections)] == [429, 429, 200]
+    # each wait ran to the reset the 429 named: 20 s ahead, rounded up to JustCall's whole second
+    assert len(slept) == 2 and all(19 < s < 21 for s in slept), slept
+
+
+def test_a_reset_far_away_is_waited_for_at_most_max_wait(connections, justcall):
+    text = justcall.add_text(MAYA, CLIENT, "hello", T0)
+    connections.sandbox.faults["justcall"] = Faults(rate_limit_next=1, retry_after=3600, retry_after_header=False)
+    slept: list[float] = []
+    client = JustCallClient(sleep=slept.append, max_wait=5)
+    assert [t.id for t in client.texts(MAYA, T0, T0 + dt.timedelta(hours=1))] == [text]
+    assert slept == [5]
+
+
+def test_a_reset_already_past_backs_off_instead_of_waiting_a_negative_time(connections, justcall):
+    import time
+
+    text = justcall.add_text(MAYA, CLIENT, "hello", T0)
+    connections.sandbox.faults["justcall"] = Faults(rate_limit_next=2, retry_after=0, retry_after_header=False)
+    slept: list[float] = []
+    late = JustCallClient(sleep=slept.append, clock=lambda: time.time() + 120)  # a clock two minutes fast
+    assert [t.id for t in late.texts(MAYA, T0, T0 + dt.timedelta(hours=1))] == [text]
+    assert slept == [0.5, 1.0]
+
+
+def test_a_429_without_retry_after_says_when_the_window_resets(connections):
+    import time
+
+    connections.sandbox.faults["justcall"] = Faults(rate_limit_next=1, retry_after=30, retry_after_header=False)
+    before = time.time()
+    r = requests.get(connections.url + "/justcall/v2.1/texts",
+                     headers={"Authorization": f"{API_KEY}:{API_SECRET}", "Accept": "application/json"})
+    assert r.status_code == 429 and r.json()["status"] == "error"
+    assert "Retry-After" not in r.headers
+    assert r.headers["X-Rate-Limit-Remaining"] == "0"
+    assert before + 30 <= int(r.headers["X-Rate-Limit-Reset"]) <= time.time() + 31
