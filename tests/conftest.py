@@ -10,8 +10,8 @@ import pendulum
 import pytest
 
 from ooo.absence import Absence, parse_absence
-from ooo.services import Services
 from ooo.records import Records
+from ooo.services import Services
 from ooo.steps import StepContext
 from ooo.team import Team, load_team
 from ooo.timeline import plan_timeline

@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ooo.steps.calendar import MARKER
 from ooo.keys import SlackEvent
+from ooo.steps.calendar import MARKER
 from ooo.team import Team
 from sandbox import Sandbox
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ooo.procedure import Step
-from ooo.records import (ApprovalAnswer, CalendarCleanup, DeclinedMeeting, Records, ReviewedText, SlackPost,
-                         SmsReview)
+from ooo.records import ApprovalAnswer, CalendarCleanup, DeclinedMeeting, Records, ReviewedText, SlackPost, SmsReview
 
 # What calendar_cleanup stored before typed records (a run filed under an earlier release, still waiting).
 OLD_CLEANUP = {

@@ -230,7 +230,7 @@ class GoogleWorkspace(GoogleCalendarHook):
                 status, reason, _ = _http_error(exc)
                 if attempt == self.num_retries or not is_throttling(status, reason):
                     raise
-                wait = random.random() * 2**attempt
+                wait = random.random() * 2**attempt  # noqa: S311 - jitter, not a secret
                 log.warning("Google throttled a write (HTTP %s %s); trying again in %.1fs", status, reason, wait)
                 time.sleep(wait)
         raise AssertionError("unreachable")

@@ -38,9 +38,9 @@ from urllib.parse import urlsplit
 
 from ooo.services._http import HttpApiError, JsonHttp
 from ooo.services.errors import ServiceError
+from ooo.services.once import write_once
 from ooo.templates import html_to_text
 from ooo.times import utc
-from ooo.services.once import write_once
 
 __all__ = ["Company", "Contact", "HttpApiError", "HubSpotClient", "HubSpotNoAnswer", "Mention", "html_to_text",
            "mentions"]

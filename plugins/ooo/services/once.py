@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from ooo.services.errors import ServiceError
 
@@ -44,14 +44,15 @@ def write_once(find: Callable[[], T | None], write: Callable[[], T], what: str, 
     """
     since = settle_s = 0.0
     for attempt in range(attempts):
+        found: T | None
         if attempt:
             found = _settled_look(find, settle_s, sleep, clock, since)
         else:
-            found = find() if known is _NOT_LOOKED else known
+            found = find() if known is _NOT_LOOKED else cast(T | None, known)
         if found is not None:
             if attempt:
                 log.info("%s: found made by a try whose answer was lost", what)
-            return found, False  # type: ignore[return-value]
+            return found, False
         try:
             return write(), True
         except ServiceError as exc:

@@ -254,7 +254,7 @@ class SlackClient:
 
 
 def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | None = None,
-             token_kind: str = "bot") -> str:
+             token_kind: str = "bot") -> str:  # noqa: S107 - a kind of token, not one
     if code == "not_allowed_token_type":
         return (f"Slack lets only a user token (xoxp-…) call {method}, and the Airflow connection {conn_id} "
                 f"holds another kind (a bot token?): put a workspace admin's user token with the scope "
@@ -279,7 +279,7 @@ def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | N
         return (f"Slack channel {subject} was not found: check the channel name in the team file "
                 f"(team.channels), or invite the bot if it is a private channel. [{method}: channel_not_found]")
     if code in AUTH_ERRORS:
-        prefix = "xoxp" if token_kind == "user" else "xoxb"
+        prefix = "xoxp" if token_kind == "user" else "xoxb"  # noqa: S105 - token prefixes, not tokens
         return (f"Slack refused the {token_kind} token in the Airflow connection {conn_id} ({code}): put a valid "
                 f"{token_kind} token ({prefix}-…) in the connection's password. [{method}]")
     if code == "missing_scope":

@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from devstack.stack import Stack
-from ooo.team import TEAM_FILE_VARIABLE
-from ooo.team import SAMPLE_TEAM_FILE, Team, load_team
+from ooo.team import SAMPLE_TEAM_FILE, TEAM_FILE_VARIABLE, Team, load_team
 from sandbox import SandboxServer
 from tests.e2e.stack import planned, real_stack
 
