@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import statistics
@@ -12,9 +13,29 @@ import time
 
 import pendulum
 
-from ooo.absence import AbsenceRejected, coverage_warnings, overlapping, parse_absence, run_id_for, which_in_flight
+from ooo.absence import (
+    AbsenceRejected,
+    AbsencesInFlight,
+    coverage_warnings,
+    overlapping,
+    parse_absence,
+    run_id_for,
+    which_in_flight,
+)
 from ooo.team import load_team
 from ooo.timeline import plan_timeline
+
+
+def asking_airflow(flying: set[str], finished: list[str], asked: list[int]) -> AbsencesInFlight:
+    """validate's question "which of these absences are in flight", answered from ``flying`` and counted in
+    ``asked`` (one entry per list of runs Airflow would be asked for)."""
+
+    @functools.cache  # as validate's
+    def in_flight(first: dt.date, last: dt.date) -> list[str]:
+        near = [a.run_id for a in overlapping([*flying, *finished], first, last)]
+        return which_in_flight(near, lambda ids: asked.append(1) or len(flying.intersection(ids)))
+
+    return in_flight
 
 
 def main() -> None:
@@ -45,16 +66,9 @@ def main() -> None:
         flying = set(others) | {run_id_for(person.buddy, start + dt.timedelta(days=2), start + dt.timedelta(days=9))}
         asked = [1]
         t0 = time.perf_counter()
-
-        @functools.cache  # as validate's
-        def in_flight(first: dt.date, last: dt.date) -> list[str]:
-            near = [a.run_id for a in overlapping([*flying, *finished], first, last)]
-            return which_in_flight(near, lambda ids: asked.append(1) or len(flying.intersection(ids)))
-
-        try:
+        in_flight = asking_airflow(flying, finished, asked)
+        with contextlib.suppress(AbsenceRejected):  # the buddy is out: the point of the check
             absence = parse_absence(params, team, requested, in_flight)
-        except AbsenceRejected:
-            pass  # the buddy is out: the point of the check
         coverage_warnings(absence, team, in_flight)
         overlap.append(time.perf_counter() - t0)
         questions.append(len(asked))

@@ -113,7 +113,7 @@ def delay_stages(stack: Any, run_ids: list[str], planned: dict[str, dt.datetime]
         if not (scheduled and queued and key in posted):
             continue
         at = [planned[key], *(utc(t) for t in (scheduled, queued)), posted[key]]
-        for stage, start, end in zip(spans, at, at[1:]):
+        for stage, start, end in zip(spans, at, at[1:], strict=False):
             spans[stage].append((end - start).total_seconds())
     return {stage: {"p50": round(percentile(v, 50), 1), "max": round(max(v), 1)} for stage, v in spans.items() if v}
 

@@ -100,7 +100,8 @@ def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
     from sandbox.core import Faults
     from tests.e2e.fault_tally import Run, tally
 
-    with real_stack("faults", team_file_people=args.absences, env=env, client_timeout=TIMEOUT) as (stack, server, team_file):
+    with real_stack("faults", team_file_people=args.absences, env=env,
+                    client_timeout=TIMEOUT) as (stack, server, team_file):
         team = load_team(team_file)
         sandbox = server.sandbox
         people = bench_people(args.absences)
@@ -133,7 +134,7 @@ def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
                                  "where dag_id = 'ooo_absence' and try_number > 1 group by run_id"))
         failed = stack.query("select run_id, task_id, map_index from task_instance where dag_id = 'ooo_absence' "
                              "and state in ('failed', 'upstream_failed')")
-        for (params, _), run_id in zip(batch, run_ids):
+        for (params, _), run_id in zip(batch, run_ids, strict=True):
             records = {t: stack.api.xcom(run_id, t) for t in ("calendar_cleanup",)}
             reviews = [r for i in range(8) if (r := stack.api.xcom(run_id, "sms_review", map_index=i))]
             runs.append(Run(run_id, run_key(run_id), params["employee"], team.person(params["employee"]).buddy,

@@ -35,7 +35,8 @@ def render_page(sandbox: Sandbox) -> str:
         ]
         rows = "".join(
             f"<tr><td>{html.escape(r['at'])}</td><td>{r['api']}</td><td>{r['method']}</td>"
-            f"<td>{html.escape(r['path'])}</td><td>{r['status']}{' · fault ' + r['fault'] if r.get('fault') else ''}</td></tr>"
+            f"<td>{html.escape(r['path'])}</td>"
+            f"<td>{r['status']}{' · fault ' + r['fault'] if r.get('fault') else ''}</td></tr>"
             for r in reversed(sandbox.requests)
         )
     nav = "<a href='#people'>people</a>" + "".join(f'<a href="#{name}">{name}</a>' for name in sandbox.apis)

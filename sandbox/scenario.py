@@ -79,7 +79,9 @@ def team_meetings(anchor: dt.date, team: Team | None = None) -> list[dict[str, A
                         "3. Wins of the week\n"
                         "4. Who is out next week"
                     ),
-                    "attachments": [_doc(f"agenda-weekly-{stamp}", f"Client Services Weekly agenda, {day:%b} {day.day}")],
+                    "attachments": [
+                        _doc(f"agenda-weekly-{stamp}", f"Client Services Weekly agenda, {day:%b} {day.day}")
+                    ],
                     "organizer": manager,
                     "attendees": attendees,
                 })

@@ -131,8 +131,8 @@ class FathomApi(Api):
                 raise ApiError(400, "invalid cursor") from exc
         page = rows[start:start + PAGE_SIZE]
         more = start + PAGE_SIZE < len(rows)
-        return {"items": [self._meeting(m, flags) for m in page], "limit": PAGE_SIZE,
-                "next_cursor": base64.urlsafe_b64encode(f"offset:{start + PAGE_SIZE}".encode()).decode() if more else None}
+        cursor = base64.urlsafe_b64encode(f"offset:{start + PAGE_SIZE}".encode()).decode() if more else None
+        return {"items": [self._meeting(m, flags) for m in page], "limit": PAGE_SIZE, "next_cursor": cursor}
 
     def _domains_type(self, m: dict[str, Any]) -> str:
         internal = all(self.sandbox.team.is_internal(e) for e in m["invitees"])
@@ -160,7 +160,9 @@ class FathomApi(Api):
                             "email_domain": recorder["email_domain"], "team": team.name},
         }
         if flags.get("include_summary"):
-            body["default_summary"] = {"template_name": "General", "markdown_formatted": m["summary"]} if m["summary"] else None
+            body["default_summary"] = (
+                {"template_name": "General", "markdown_formatted": m["summary"]} if m["summary"] else None
+            )
         if flags.get("include_action_items"):
             body["action_items"] = []
         return body

@@ -322,7 +322,8 @@ class GoogleApi(Api):
         def refuse(status: int, error: str, description: str) -> Response:
             return Response(status, {"error": error, "error_description": description})
 
-        form = {k: v[0] for k, v in req.form().items()} if req.content_type == "application/x-www-form-urlencoded" else {}
+        form_encoded = req.content_type == "application/x-www-form-urlencoded"
+        form = {k: v[0] for k, v in req.form().items()} if form_encoded else {}
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return refuse(400, "unsupported_grant_type", "Invalid grant_type: " + str(form.get("grant_type")))
         assertion = form.get("assertion", "")
@@ -332,7 +333,8 @@ class GoogleApi(Api):
             claims = json.loads(_b64url_decode(body_b64))
             signature = _b64url_decode(sig_b64)
         except ValueError:
-            return refuse(400, "invalid_grant", "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.")
+            return refuse(400, "invalid_grant",
+                          "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.")
         if header.get("alg") != "RS256" or not self._signed_by_us(f"{head_b64}.{body_b64}".encode(), signature):
             return refuse(400, "invalid_grant", "Invalid JWT Signature.")
         if claims.get("iss") != CLIENT_EMAIL:
@@ -647,7 +649,8 @@ class GoogleApi(Api):
         time_max = _rfc3339(req.arg("timeMax"), "timeMax")
         show_deleted = _bool(req, "showDeleted")
         found = [i for i in self._expand(master, calendar)
-                 if (show_deleted or i.get("status") != "cancelled") and self._overlaps(i, calendar, time_min, time_max)]
+                 if (show_deleted or i.get("status") != "cancelled")
+                 and self._overlaps(i, calendar, time_min, time_max)]
         items, token = self._page(req, [self._view(e, calendar) for e in found], _int(req, "maxResults", 250, 1, 2500))
         body = {"kind": "calendar#events", "summary": calendar, "timeZone": self._tz(calendar),
                 "accessRole": "owner", "items": items, "updated": _stamp(_now())}
@@ -731,7 +734,8 @@ class GoogleApi(Api):
         ext = body.pop("extendedProperties", None) or {}
         body.update(
             kind="calendar#event", status=body.get("status", "confirmed"), created=now, updated=now,
-            organizer={"email": organizer, **({"displayName": self._name(organizer)} if organizer in self.timezones else {})},
+            organizer={"email": organizer,
+                       **({"displayName": self._name(organizer)} if organizer in self.timezones else {})},
             creator={"email": calendar}, iCalUID=body.get("iCalUID") or f"{new_id}@google.com",
             sequence=int(body.get("sequence", 0)),
             _owner=calendar, _private={calendar: dict(ext.get("private") or {})}, _shared=dict(ext.get("shared") or {}),
@@ -857,9 +861,9 @@ class GoogleApi(Api):
             if owner == calendar:
                 continue
             for e in events.values():
-                if any(a["email"] == calendar for a in e.get("attendees", [])):
-                    if include_hidden or calendar not in e.get("_hidden", []):
-                        found.append(e)
+                invited = any(a["email"] == calendar for a in e.get("attendees", []))
+                if invited and (include_hidden or calendar not in e.get("_hidden", [])):
+                    found.append(e)
         return found
 
     def _lookup(self, calendar: str, target_id: str, materialize: bool = False,
@@ -941,9 +945,7 @@ class GoogleApi(Api):
         tz = self._tz(calendar)
         if time_min and _instant(e["end"], tz) <= time_min:
             return False
-        if time_max and _instant(e["start"], tz) >= time_max:
-            return False
-        return True
+        return not (time_max and _instant(e["start"], tz) >= time_max)
 
     def _view(self, e: dict[str, Any], calendar: str) -> dict[str, Any]:
         out = {k: copy.deepcopy(v) for k, v in e.items() if not k.startswith("_")}
@@ -1213,7 +1215,8 @@ class GoogleApi(Api):
                     guests = f"{len(view['attendees'])} guests"
                 status = ("organizer" if view["organizer"].get("self") and view.get("attendees") else
                           (mine or {}).get("responseStatus", ""))
-                note = (mine or {}).get("comment", "") or view.get("outOfOfficeProperties", {}).get("declineMessage", "")
+                note = ((mine or {}).get("comment", "")
+                        or view.get("outOfOfficeProperties", {}).get("declineMessage", ""))
                 style = " style='color:#999;text-decoration:line-through'" if status == "declined" else ""
                 rows.append(f"<tr id='google-event-{esc(view['id'])}'{style}><td>{esc(when)}</td>"
                             f"<td>{esc(view.get('summary', ''))}</td><td>{esc(view.get('eventType', ''))}</td>"
@@ -1490,7 +1493,8 @@ def scenario_events(team: Any, anchor: dt.date) -> list[dict[str, Any]]:
     for index, person in enumerate(people):
         zone = ZoneInfo(person.timezone)
 
-        def at(day: dt.date, hour: int, minutes: int, _zone: ZoneInfo = zone, _tz: str = person.timezone) -> tuple[dict, dict]:
+        def at(day: dt.date, hour: int, minutes: int,
+               _zone: ZoneInfo = zone, _tz: str = person.timezone) -> tuple[dict, dict]:
             start = dt.datetime.combine(day, dt.time(hour), _zone)
             end = start + dt.timedelta(minutes=minutes)
             return ({"dateTime": start.isoformat(), "timeZone": _tz}, {"dateTime": end.isoformat(), "timeZone": _tz})

@@ -338,7 +338,10 @@ class HubSpotApi(Api):
             back = dt.datetime.combine(team.next_working_day(absence["end"]), dt.time(0, 0), tz)
             c = COMPANIES[i * 3: i * 3 + 4]
             rosa = support[0] if support else person
-            at = lambda days, h, m=0: first + dt.timedelta(days=days, hours=h, minutes=m)  # noqa: E731
+
+            def at(days: int, h: int, m: int = 0, _first: dt.datetime = first) -> dt.datetime:
+                return _first + dt.timedelta(days=days, hours=h, minutes=m)
+
             tag = self.mention(person)
             who = buddy.name if buddy else "the team"
             self.add_note(f"<p>{tag} {c[0]} asked to move the spring campaign launch to April. I said yes "
@@ -358,7 +361,8 @@ class HubSpotApi(Api):
                           at(-3, 10, 0), c[1], person.hubspot_owner_id)
             self.add_note(f"<p>{tag} follow-up after the absence: send the Q1 plan.</p>",
                           back + dt.timedelta(days=4, hours=10), c[2], buddy.hubspot_owner_id if buddy else None)
-            other = next((p for p in team.people if p.role == "csm" and p.email not in (person.email, person.buddy)), None)
+            other = next((p for p in team.people
+                          if p.role == "csm" and p.email not in (person.email, person.buddy)), None)
             if other:
                 self.add_note(f"<p>{self.mention(other)} please review the new review-response template.</p>",
                               at(1, 12, 0), c[2], rosa.hubspot_owner_id)
@@ -428,7 +432,7 @@ class HubSpotApi(Api):
             return f"{p.get('firstname', '')} {p.get('lastname', '')}".strip()
 
         company_rows = []
-        for cid, company in sorted(crm.companies.items(), key=lambda kv: kv[1]["props"]["name"]):
+        for cid, _ in sorted(crm.companies.items(), key=lambda kv: kv[1]["props"]["name"]):
             props = crm.props("companies", cid)
             contacts = [(pid, c) for pid, c in crm.contacts.items() if cid in c["companies"]]
             people = "<br>".join(
@@ -441,7 +445,7 @@ class HubSpotApi(Api):
                 f"<td>{esc(props.get('lifecyclestage') or '')}</td><td>{esc(props.get(OPT_OUT_PROPERTY) or '')}</td>"
                 f"<td>{people}</td></tr>")
         email_rows = []
-        for eid, email in sorted(crm.emails.items(), key=lambda kv: kv[1]["props"]["hs_timestamp"], reverse=True):
+        for _, email in sorted(crm.emails.items(), key=lambda kv: kv[1]["props"]["hs_timestamp"], reverse=True):
             p = email["props"]
             email_rows.append(
                 f"<tr><td>{esc(p['hs_timestamp'][:16])}</td><td>{esc(p.get('hs_email_subject', ''))}</td>"

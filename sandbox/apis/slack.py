@@ -496,7 +496,8 @@ class SlackApi(Api):
             dm = {"id": cid, "name": cid, "is_channel": False, "is_im": True, "created": int(time.time()),
                   "members": {BOT_USER, user}, "messages": [], "user": user}
             self.channels[cid] = dm
-        result: dict[str, Any] = {"channel": {"id": dm["id"]} if not _truthy(args.get("return_im")) else self._public(dm)}
+        channel = {"id": dm["id"]} if not _truthy(args.get("return_im")) else self._public(dm)
+        result: dict[str, Any] = {"channel": channel}
         if already:
             result.update(no_op=True, already_open=True)
         return result

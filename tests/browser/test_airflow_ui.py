@@ -79,7 +79,7 @@ def test_the_trigger_form_shows_the_params_as_labelled_fields(page, ui, shots):
     labels = [label.inner_text().removesuffix("*").strip() for label in form.locator("label").all()]
     assert [title for title, _ in FIELDS.values()] == [label for label in labels if label in
                                                        {title for title, _ in FIELDS.values()}]
-    for param, (title, description) in FIELDS.items():
+    for param, (_, description) in FIELDS.items():
         assert form.locator(f"input[name=element_{param}]").count() == 1, param  # the field itself
         if description:
             assert form.get_by_text(description).first.is_visible(), description

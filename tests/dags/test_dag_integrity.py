@@ -48,7 +48,7 @@ def test_steps_run_in_the_procedures_order(dagbag):
     order = ["validate", "approval", "calendar_cleanup", "team_notice", "buddy_handover",
              "voicemail_reminder", "auto_reply_on", "sms_review", "auto_reply_off", "return_digest"]
     assert set(dag.task_ids) == set(order)
-    for before, after in zip(order, order[1:]):
+    for before, after in zip(order, order[1:], strict=False):
         upstream = dag.get_task(after).upstream_task_ids
         # the daily reviews also read their days from validate's return value
         assert upstream - {"validate"} == {before} if after == "sms_review" else upstream == {before}, after

@@ -39,7 +39,7 @@ def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, con
     # each step started after the one before it had finished
     starts = {t.task_id: min(x.start_date for x in tis if x.task_id == t.task_id) for t in tis}
     ends = {t.task_id: max(x.end_date for x in tis if x.task_id == t.task_id) for t in tis}
-    for before, after in zip(ORDER, ORDER[1:]):
+    for before, after in zip(ORDER, ORDER[1:], strict=False):
         assert ends[before] <= starts[after], f"{after} started before {before} ended"
 
     # ...and what Jordan, his team and support see:

@@ -61,10 +61,12 @@ def test_an_explicit_buddy_overrides_the_roster(team):
         ("start_date", "2026-02-30", "start_date '2026-02-30' is not a date"),
         ("end_date", None, "end_date is missing: give a date as YYYY-MM-DD."),
         ("start_date", "", "start_date is missing"),
-        ("employee", "nobody@yellowstonelocal.com", "employee nobody@yellowstonelocal.com is not in the Client Services roster."),
+        ("employee", "nobody@yellowstonelocal.com",
+         "employee nobody@yellowstonelocal.com is not in the Client Services roster."),
         ("employee", "not-an-email", "employee 'not-an-email' is not an email address."),
         ("employee", None, "employee is missing"),
-        ("backup_buddy", "ghost@yellowstonelocal.com", "backup_buddy ghost@yellowstonelocal.com is not in the Client Services roster."),
+        ("backup_buddy", "ghost@yellowstonelocal.com",
+         "backup_buddy ghost@yellowstonelocal.com is not in the Client Services roster."),
         ("backup_buddy", MAYA, "Maya Patel cannot be their own backup buddy"),
         ("kind", "vacation", "kind must be 'planned' or 'unexpected', not 'vacation'."),
         ("reachable", "yes", "reachable must be true or false"),
@@ -169,7 +171,8 @@ def test_newlines_and_tabs_in_the_note_are_fine(team):
 
 
 def test_emoji_and_scripts_that_need_joiners_are_fine(team):
-    family, persian = "Family trip \U0001F468\u200D\U0001F469\u200D\U0001F467", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645"
+    family = "Family trip \U0001F468\u200D\U0001F469\u200D\U0001F467"
+    persian = "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645"
     assert parse_absence(params(note=f"{family} {persian}"), team, NOW).note == f"{family} {persian}"
 
 

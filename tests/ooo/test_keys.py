@@ -15,7 +15,8 @@ def test_the_keys_of_a_run_are_what_earlier_releases_wrote():
         "<ooo.71669c829af7d62503a8.ca0df2c95aa144c1@yellowstonelocal.com>"
     assert keys.meeting_stands_message_id(key, "m1", "yellowstonelocal.com") == \
         keys.email_message_id(key, "m1/stands", "yellowstonelocal.com")
-    assert keys.digest_message_id(key, "yellowstonelocal.com") == "<ooo-digest.71669c829af7d62503a8@yellowstonelocal.com>"
+    assert keys.digest_message_id(key, "yellowstonelocal.com") == (
+        "<ooo-digest.71669c829af7d62503a8@yellowstonelocal.com>")
     assert keys.correction_key(key, "buddy", "-2026-12-08") == f"{key}-buddy-2026-12-08"
 
 

@@ -1,10 +1,10 @@
 """One real Airflow stack for the security and long-absence audits (issue 8, items 4 and 5).
 
 The long absences are filed as soon as the stack is up, so that their waits have aged by the time
-their tests look (the security tests run first). The stack runs with ``[sensors] default_timeout`` = 5 s (``real_stack`` sets it) and the sample
-team's real calendar: weekends off, its holidays plus two more in the long absence's window, and
-absences up to 120 days. The roster reaches the runs through the Airflow Variable
-``ooo_team_file``, which a team sets the same way to use its own roster.
+their tests look (the security tests run first). The stack runs with ``[sensors] default_timeout``
+= 5 s (``real_stack`` sets it) and the sample team's real calendar: weekends off, its holidays plus
+two more in the long absence's window, and absences up to 120 days. The roster reaches the runs
+through the Airflow Variable ``ooo_team_file``, which a team sets the same way to use its own roster.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ def test_meetings_in_window_with_summary_over_pages(connections, fathom):
 
 def test_without_summary(connections, fathom):
     fathom.add_meeting("Sync", T0, T0 + dt.timedelta(minutes=30), "## s")
-    raw = list(FathomClient().raw_meetings(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(days=1), include_summary=False))
+    raw = list(FathomClient().raw_meetings(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(days=1),
+                                           include_summary=False))
     assert len(raw) == 1 and "default_summary" not in raw[0]
 
 

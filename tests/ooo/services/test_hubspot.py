@@ -39,7 +39,8 @@ def test_bad_filter_is_hubspot_400(connections):
     client = HubSpotClient()
     with pytest.raises(HttpApiError) as err:
         client._search("crm/v3/objects/notes/search",
-                       {"filterGroups": [{"filters": [{"propertyName": "hs_timestamp", "operator": "ABOUT", "value": "1"}]}]})
+                       {"filterGroups": [{"filters": [
+                           {"propertyName": "hs_timestamp", "operator": "ABOUT", "value": "1"}]}]})
     assert err.value.status == 400
     assert err.value.body["status"] == "error" and err.value.body["category"] == "VALIDATION_ERROR"
 
@@ -117,8 +118,10 @@ def test_threads_and_messages_page_and_comments_are_found(connections, hubspot):
     assert [th["id"] for th in threads] == [t]  # only the thread active since then
     msgs = list(client.messages(t, page_size=2))
     assert len(msgs) == 6 and msgs[-1]["type"] == "COMMENT"
-    found = client.tagged_comments(maya.hubspot_owner_id, maya.name, T0 - dt.timedelta(hours=1), T0 + dt.timedelta(days=1))
-    assert [(m.id, m.company, m.text, m.author) for m in found] == [(c["id"], "Acme Sandbox Co", "@Maya Patel fixed", "Rosa Alvarez")]
+    found = client.tagged_comments(maya.hubspot_owner_id, maya.name,
+                                   T0 - dt.timedelta(hours=1), T0 + dt.timedelta(days=1))
+    assert [(m.id, m.company, m.text, m.author) for m in found] == [
+        (c["id"], "Acme Sandbox Co", "@Maya Patel fixed", "Rosa Alvarez")]
     assert found[0].url == f"https://app.hubspot.com/live-messages/24500110/inbox/{t}"
 
 

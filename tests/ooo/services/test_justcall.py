@@ -56,7 +56,8 @@ def test_window_across_a_day_boundary_in_a_far_zone(connections, justcall):
 
 def test_direction_filter_and_normalised_direction(connections, justcall):
     justcall.add_text(MAYA, CLIENT, "question", T0, "Incoming")
-    reply = justcall.add_text(MAYA, CLIENT, "answer", T0 + dt.timedelta(minutes=5), "Outgoing", agent_name="Jordan Reyes")
+    reply = justcall.add_text(MAYA, CLIENT, "answer", T0 + dt.timedelta(minutes=5), "Outgoing",
+                              agent_name="Jordan Reyes")
     client = JustCallClient()
     out = client.texts(MAYA, T0, T0 + dt.timedelta(hours=1), direction="outgoing")
     assert [(t.id, t.direction, t.agent_name) for t in out] == [(reply, "outgoing", "Jordan Reyes")]
@@ -87,7 +88,8 @@ def test_rate_limit_that_does_not_end_is_a_clear_error(connections):
 def test_wrong_secret_says_fix_the_connection(connections, monkeypatch):
     conn = json.loads(os.environ["AIRFLOW_CONN_OOO_JUSTCALL"])
     monkeypatch.setenv("AIRFLOW_CONN_OOO_JUSTCALL", json.dumps({**conn, "password": "wrong"}))
-    with pytest.raises(JustCallError, match=r"refused the API key and secret of the Airflow connection ooo_justcall") as err:
+    refused = r"refused the API key and secret of the Airflow connection ooo_justcall"
+    with pytest.raises(JustCallError, match=refused) as err:
         JustCallClient().texts(MAYA, T0, T0 + dt.timedelta(hours=1))
     assert err.value.status == 401
 

@@ -14,7 +14,8 @@ RAW = {"id": 7, "contact_number": "+14065550001", "contact_name": "Big Sky", "ju
 
 
 @pytest.mark.parametrize("given, expected", [("Incoming", "incoming"), ("Outgoing", "outgoing"),
-                                             ("Inbound", "incoming"), ("Outbound", "outgoing"), ("incoming", "incoming")])
+                                             ("Inbound", "incoming"), ("Outbound", "outgoing"),
+                                             ("incoming", "incoming")])
 def test_direction_is_normalised(given, expected):
     assert Text.parse({**RAW, "direction": given}).direction == expected
 

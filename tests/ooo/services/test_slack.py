@@ -101,7 +101,8 @@ def test_users_and_direct_messages(connections, slack):
     client = SlackClient()
     assert client.user_id_for("maya.patel@yellowstonelocal.com") == "U02MAYA00"
     priya = client.user_id_for("priya.nair@yellowstonelocal.com")  # no slack_id in the roster
-    assert priya == generated_user_id("priya.nair@yellowstonelocal.com") == slack.user_id("priya.nair@yellowstonelocal.com")
+    assert priya == generated_user_id("priya.nair@yellowstonelocal.com")
+    assert priya == slack.user_id("priya.nair@yellowstonelocal.com")
     with pytest.raises(SlackError, match="No Slack user was found for nobody@yellowstonelocal.com") as err:
         client.user_id_for("nobody@yellowstonelocal.com")
     assert err.value.code == "users_not_found"
@@ -120,7 +121,8 @@ def test_sandbox_speaks_slack_wire_format(connections, slack):
     r = requests.post(url + "chat.postMessage", data={"token": TOKEN, "channel": NOTICE, "text": "form post",
                                                       "metadata": json.dumps({"event_type": "f", "event_payload": {}})})
     assert r.status_code == 200 and r.json()["ok"] is True and isinstance(r.json()["ts"], str)
-    r = requests.get(url + "conversations.history", params={"channel": NOTICE, "limit": 1, "include_all_metadata": "true"},
+    r = requests.get(url + "conversations.history",
+                     params={"channel": NOTICE, "limit": 1, "include_all_metadata": "true"},
                      headers={"Authorization": f"Bearer {TOKEN}"})
     body = r.json()
     assert body["ok"] and body["messages"][0]["text"] == "form post" and body["has_more"] is True
@@ -129,7 +131,8 @@ def test_sandbox_speaks_slack_wire_format(connections, slack):
     r = requests.post(url + "chat.postMessage", json={"channel": OPS}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 200 and r.json() == {"ok": False, "error": "no_text"}
     assert requests.post(url + "auth.test").json() == {"ok": False, "error": "not_authed"}
-    assert requests.post(url + "auth.test", headers={"Authorization": "Bearer xoxb-bad"}).json()["error"] == "invalid_auth"
+    r = requests.post(url + "auth.test", headers={"Authorization": "Bearer xoxb-bad"})
+    assert r.json()["error"] == "invalid_auth"
     r = requests.post(url + "chat.unknownThing", headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 404 and r.json()["error"] == "unknown_method"
     r = requests.get(url + "conversations.history", params={"channel": OPS, "cursor": "garbage!"},
@@ -137,7 +140,8 @@ def test_sandbox_speaks_slack_wire_format(connections, slack):
     assert r.json() == {"ok": False, "error": "invalid_cursor"}
     connections.sandbox.faults["slack"] = Faults(rate_limit_next=1, retry_after=7)
     r = requests.post(url + "auth.test", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert r.status_code == 429 and r.headers["Retry-After"] == "7" and r.json() == {"ok": False, "error": "ratelimited"}
+    assert r.status_code == 429 and r.headers["Retry-After"] == "7"
+    assert r.json() == {"ok": False, "error": "ratelimited"}
 
 
 # -- status (users.profile.get / users.profile.set) ----------------------------------------------

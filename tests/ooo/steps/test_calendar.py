@@ -50,7 +50,8 @@ def maya_week(google) -> dict[str, str]:
                       {"email": HANNAH, "displayName": "Hannah Ortiz"}, {"email": OFFICE}]})["id"]
     ids["organised"] = google.add_event(MAYA, {
         **slot(10, 15), "id": "bluebirdkickoff1210", "summary": "Website refresh kickoff: Bluebird Bakery",
-        "attendees": [{"email": OWEN, "displayName": "Owen Price"}, {"email": JORDAN, "responseStatus": "accepted"}]})["id"]
+        "attendees": [{"email": OWEN, "displayName": "Owen Price"},
+                      {"email": JORDAN, "responseStatus": "accepted"}]})["id"]
     ids["all_day"] = google.add_event(MAYA, {
         "id": "planning1209", "summary": "Quarterly planning day", "transparency": "transparent",
         "start": {"date": "2026-12-09"}, "end": {"date": "2026-12-10"}})["id"]
@@ -100,8 +101,9 @@ def test_calendar_cleanup_blocks_declines_and_notifies_once(google, maya_week, m
     assert google.response_of(JORDAN, ids["organised"], JORDAN) == "accepted"
     assert google.get_event(JORDAN, ids["organised"])["status"] == "confirmed"  # never cancelled for others
     one_on_ones = {e["id"]: e for e in calendar_of(google, ALLISON) if e.get("recurringEventId") == ids["one_on_one"]}
-    assert [i for i, e in one_on_ones.items()
-            if next(a for a in e["attendees"] if a["email"] == MAYA)["responseStatus"] == "declined"] == [one_on_one_out]
+    declined_one_on_ones = [i for i, e in one_on_ones.items()
+                            if next(a for a in e["attendees"] if a["email"] == MAYA)["responseStatus"] == "declined"]
+    assert declined_one_on_ones == [one_on_one_out]
     assert google.response_of(MAYA, ids["declined"], MAYA) == "declined"
     assert next(a for a in google.get_event(MAYA, ids["declined"])["attendees"] if a["email"] == MAYA)["comment"] \
         == "Dentist, sorry"

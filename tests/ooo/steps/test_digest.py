@@ -106,10 +106,10 @@ def seed_absence(sb, team) -> dict:
 
 def records() -> Records:
     texts = {
-        "t1": {"id": "t1", "contact_number": "+13075559001", "contact_name": "Acme Outdoors", "at": "2027-03-08T10:05:00-07:00",
-               "excerpt": "Can we move the launch?"},
-        "t2": {"id": "t2", "contact_number": "+13075559002", "contact_name": "Bravo Dental", "at": "2027-03-09T15:00:00-07:00",
-               "excerpt": "Is Maya back Monday?"},
+        "t1": {"id": "t1", "contact_number": "+13075559001", "contact_name": "Acme Outdoors",
+               "at": "2027-03-08T10:05:00-07:00", "excerpt": "Can we move the launch?"},
+        "t2": {"id": "t2", "contact_number": "+13075559002", "contact_name": "Bravo Dental",
+               "at": "2027-03-09T15:00:00-07:00", "excerpt": "Is Maya back Monday?"},
         "t3": {"id": "t3", "contact_number": "+13075559003", "contact_name": "", "at": "2027-03-11T11:00:00-07:00",
                "excerpt": "Call me about the <b>invoice</b>"},
     }
@@ -122,8 +122,8 @@ def records() -> Records:
          "answered": [], "unanswered": [texts["t3"]], "raised": [texts["t3"]]},
     ]
     cleanup = {  # as calendar_cleanup records it
-        "declined": [{"id": "clientqbr20270310", "summary": "Quarterly review: Acme", "start": "2027-03-10T15:00:00-07:00",
-                      "when": "Wed Mar 10, 3:00 PM MST", "kind": "external"}],
+        "declined": [{"id": "clientqbr20270310", "summary": "Quarterly review: Acme",
+                      "start": "2027-03-10T15:00:00-07:00", "when": "Wed Mar 10, 3:00 PM MST", "kind": "external"}],
         "reschedule_emails": [{"event_id": "clientqbr20270310", "event": "Quarterly review: Acme",
                                "to": ["owner@acmeoutdoors.com"], "subject": "Rescheduling our quarterly review",
                                "message_id": "<x@y>", "gmail_id": "abc"}],

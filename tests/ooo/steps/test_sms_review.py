@@ -30,7 +30,8 @@ def seed_texts(justcall) -> dict[str, int]:
     add = justcall.add_text
     ids = {
         "before": add(MAYA, "+14065550006", "Before the absence", denver(13, 12), contact_name="Early Bird"),
-        "a": add(MAYA, "+14065550001", "Please add our weekend special", denver(14, 10), contact_name="Big Sky Outfitters"),
+        "a": add(MAYA, "+14065550001", "Please add our weekend special", denver(14, 10),
+                 contact_name="Big Sky Outfitters"),
         "b": add(MAYA, "+14065550002", "Website is down!\nCustomers are calling.", denver(14, 16),
                  contact_name="Teton Family Dental"),
         "c": add(MAYA, "+14065550003", "Evening question", denver(14, 18)),  # after Thursday's review
@@ -39,10 +40,12 @@ def seed_texts(justcall) -> dict[str, int]:
         "e": add(MAYA, "+14065550001", "Sunday: one more thing", denver(17, 12), contact_name="Big Sky Outfitters"),
         # an earlier reply to this contact does not answer a new text
         "g": add(MAYA, "+14065550001", "Tuesday follow-up", denver(19, 12), contact_name="Big Sky Outfitters"),
-        "f": add(MAYA, "+14065550005", "Tuesday night text " + "x" * 300, denver(19, 19), contact_name="Jackson Hole Yoga"),
+        "f": add(MAYA, "+14065550005", "Tuesday night text " + "x" * 300, denver(19, 19),
+                 contact_name="Jackson Hole Yoga"),
         "other": add(JORDAN_NO, "+14065550002", "To Jordan, who is in", denver(14, 11)),
     }
-    add(MAYA, "+14065550001", "On it!", denver(14, 10, 30), "Outgoing", "Big Sky Outfitters", "Jordan Reyes")  # answers a
+    add(MAYA, "+14065550001", "On it!", denver(14, 10, 30), "Outgoing", "Big Sky Outfitters",
+        "Jordan Reyes")  # answers a
     add(MAYA, "+14065550003", "Answered", denver(15, 9), "Outgoing")  # answers c (Friday's review)
     add(MAYA, "+14065550002", "Sorry, fixed now", denver(15, 10), "Outgoing")  # answers b, raised Thursday
     add(JORDAN_NO, "+14065550004", "From another line", denver(16, 12), "Outgoing")  # not an answer to d
@@ -56,7 +59,8 @@ def run_reviews(make_absence, step_context) -> list[dict]:
     timeline = step_context(absence).timeline
     records: list[dict] = []
     for review in timeline.reviews:
-        records.append(sms_review(step_context(absence, records=Records.from_xcoms({}, records), review=review)).to_dict())
+        context = step_context(absence, records=Records.from_xcoms({}, records), review=review)
+        records.append(sms_review(context).to_dict())
     return records
 
 
