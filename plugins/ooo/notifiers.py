@@ -19,6 +19,7 @@ into two; the approval waits in *Required Actions* without the DM).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -69,24 +70,35 @@ failure_alert = OpsAlert()
 
 
 class ManagerAskedToApprove(BaseNotifier):
-    """The manager's Slack DM: an absence to approve, with a link to the request in Airflow."""
+    """The manager's Slack DM: an absence to approve, with a link to the request in Airflow.
 
-    def __init__(self, run: AbsenceRun):
+    Airflow's HITL operator calls its notifiers after writing the request and before it parks the
+    task with its ``response_timeout``; this one sets that timeout last, from ``deadline``, so the
+    time the DM took does not push the deadline past the start of the absence.
+    """
+
+    def __init__(self, run: AbsenceRun, deadline: dt.datetime | None = None):
         super().__init__()
         self.run = run
+        self.deadline = deadline
 
     def notify(self, context: Any) -> None:
+        from airflow.sdk import timezone
         from airflow.sdk.configuration import conf
 
         from ooo.steps.notices import ask_manager
 
+        task = context["task"]
         try:
-            link = context["task"].generate_link_to_ui(task_instance=context["task_instance"],
-                                                       base_url=conf.get("api", "base_url", fallback=None))
+            link = task.generate_link_to_ui(task_instance=context["task_instance"], options="Approve",
+                                            base_url=conf.get("api", "base_url", fallback=None))
             ask_manager(self.run.step_context(logger=self.log), link)
         except Exception:  # noqa: BLE001 - a Slack outage must not reject the absence
             self.log.warning("Could not tell the manager in Slack; the approval waits in Airflow's "
                              "Required Actions", exc_info=True)
+        finally:
+            if self.deadline is not None:
+                task.response_timeout = max(self.deadline - timezone.utcnow(), dt.timedelta(seconds=1))
 
 
 def failure_text(context: Mapping[str, Any]) -> str:

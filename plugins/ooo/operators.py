@@ -87,29 +87,44 @@ class ManagerApproval(ApprovalOperator):
             "approval_request.md", absence=absence, timeline=timeline,
             manager=absence.manager.name if absence.manager else "the manager", warnings=run.plan.warnings,
         )
-        self.notifiers = [ManagerAskedToApprove(run)]  # once the request exists: its link opens it
+        # Sent by the HITL operator once the request exists, so its link opens it; it also sets the
+        # deadline last, so the wait ends at the start of the absence, not seconds after the DM.
+        self.notifiers = [ManagerAskedToApprove(run, deadline=timeline.approval_deadline)]
         self.log.info("Waiting for %s to answer until %s",
-                      absence.manager.email if absence.manager else "a manager", local(timeline.approval_deadline,
-                                                                                       timeline))
+                      absence.manager.email if absence.manager else "a manager",
+                      local(timeline.approval_deadline, timeline))
         run.keep_note(waiting=True)
-        # Last, so the deadline is the start of the absence and not seconds after (the note).
         self.response_timeout = max(timeline.approval_deadline - timezone.utcnow(), dt.timedelta(seconds=1))
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         run = planned_run(context)
-        # A rejection ends in the base class skipping everything downstream, so the employee is told first.
-        if "error" not in event and event.get("chosen_options") != [self.APPROVE]:
+        answer = ApprovalAnswer.from_dict(event)
+        if "error" not in event and not answer.approved:
+            # Not approved: the base class skips the whole procedure by raising, so the employee is
+            # told, the note written and the answer kept (the coverage board reads it) first.
             plan = run.plan
-            why = approval_state(plan.absence, plan.timeline, ApprovalAnswer.from_dict(event))
+            why = approval_state(plan.absence, plan.timeline, answer)
             self.log.info("Not approved (%s): the absence ends here, nothing changed", why)
             try:
                 tell_employee_not_approved(run.step_context(logger=self.log), why)
             except Exception:  # noqa: BLE001 - the answer stands even if Slack is down
                 self.log.warning("Could not tell %s in Slack", plan.absence.employee.email, exc_info=True)
-        answer = {**super().execute_complete(context=context, event=event), "timedout": bool(event.get("timedout"))}
-        run.keep_note(answer=ApprovalAnswer.from_dict(answer))
-        return answer
+            run.keep_note(answer=answer)
+            context["ti"].xcom_push(key="return_value", value=_plain_answer(event))
+        result = _plain_answer({**super().execute_complete(context=context, event=event),
+                                "timedout": bool(event.get("timedout"))})
+        run.keep_note(answer=ApprovalAnswer.from_dict(result))
+        return result
+
+
+def _plain_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer as its XCom keeps it (the time as ISO text)."""
+    at = answer.get("responded_at")
+    return {"chosen_options": list(answer.get("chosen_options") or []),
+            "params_input": answer.get("params_input") or {},
+            "responded_at": at.isoformat() if isinstance(at, dt.datetime) else at,
+            "responded_by_user": answer.get("responded_by_user"), "timedout": bool(answer.get("timedout"))}
 
 
 class AbsenceStep(BaseOperator):
