@@ -20,8 +20,10 @@ from ooo.notifiers import failure_alert
 CANCEL_DOC = """
 ### ooo_cancel: cancel a filed absence, and undo what it did
 
-1. **stop_absence**: the absence's run stops (marked failed): no step of it runs any more, and
-   its wait is dropped. A finished absence, or a run id that is no absence, is refused here.
+1. **stop_absence**: the absence's run stops: every step still to come is skipped, with the
+   cancellation in its note, and its wait is dropped; the run then ends as a success (cancelled is
+   an outcome, not a failure). A finished absence, one cancelled already, or a run id that is no
+   absence, is refused here with nothing changed.
 2. **undo_absence**: the out-of-office block and the meetings it booked are deleted, the
    declined meetings still to come are put back (clients who were asked to reschedule are told
    the meeting stands), the auto-reply it set is switched off, a correction is threaded under
@@ -55,7 +57,7 @@ with DAG(dag_id="ooo_cancel", description="Cancel a filed absence and undo what 
     # A refused change is the filer's to fix (the log says why): no retries, no ops alert.
     @task(task_id="stop_absence", retries=0)
     def stop(params: dict, **context) -> dict:
-        return stop_absence(in_task(context)["api"], params["absence_run_id"])
+        return stop_absence(run_id=params["absence_run_id"], **in_task(context))
 
     @task(task_id="undo_absence", on_failure_callback=failure_alert)
     def undo(params: dict, **context) -> dict:

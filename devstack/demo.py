@@ -14,23 +14,18 @@ from devstack.stack import ROOT, Stack, port_in_use
 
 
 def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]]:
-    """The demo's absences, dated from ``today``: (params, logical date or None)."""
-    from ooo.team import load_team
+    """The demo's absences, dated from ``today`` as the sandbox seeded their world: (params, logical date or None)."""
     from ooo.timeline import local
+    from sandbox.scenario import demo_absences
 
-    team = load_team()
-    monday = today + dt.timedelta(days=7 - today.weekday())
-    start = monday if team.is_working_day(monday) else team.next_working_day(monday)
-    planned = {"employee": "maya.patel@yellowstonelocal.com", "start_date": start.isoformat(),
-               "end_date": (start + dt.timedelta(days=4)).isoformat(), "kind": "planned",
+    week_off, sick_week = demo_absences(today)
+    planned = {"employee": week_off["employee"], "start_date": week_off["start"].isoformat(),
+               "end_date": week_off["end"].isoformat(), "kind": "planned",
                "reachable": False, "note": "Family trip: <b>no laptop</b>. Jordan has the Big Sky account."}
-    sick = today - dt.timedelta(days=14)
-    sick = sick if team.is_working_day(sick) else team.next_working_day(sick)
-    replay = {"employee": "jordan.reyes@yellowstonelocal.com", "start_date": sick.isoformat(),
-              "end_date": (sick + dt.timedelta(days=4)).isoformat(), "kind": "unexpected",
-              "reachable": False, "note": "Out sick."}
+    replay = {"employee": sick_week["employee"], "start_date": sick_week["start"].isoformat(),
+              "end_date": sick_week["end"].isoformat(), "kind": "unexpected", "reachable": False, "note": "Out sick."}
     # Filed late by ops, as of the morning he fell ill: every moment has passed, so it all runs now.
-    filed = local(sick, dt.time(7, 45), "America/Chicago")
+    filed = local(sick_week["start"], dt.time(7, 45), "America/Chicago")
     return [(planned, None), (replay, filed.isoformat())]
 
 
@@ -43,6 +38,22 @@ DEMO_MESSAGE = """
   Maya's planned absence waits for Allison's approval: Browse > Required Actions.
   Jordan's sick week, filed late, runs through at once: watch its steps, then the sandbox page.
   Ctrl-C stops everything.
+"""
+
+
+def try_it(url: str, absences: list[dict[str, object]]) -> str:
+    """What to try next, with the run ids the demo filed (the README's commands take them from here)."""
+    from ooo.absence import run_id_for
+
+    planned, sick = (run_id_for(str(p["employee"]), str(p["start_date"]), str(p["end_date"])) for p in absences)
+    return f"""  The sample absences' run ids:
+    {planned}
+    {sick}
+  From another shell (the `ooo` commands need an ops login):
+    export OOO_AIRFLOW_URL={url} OOO_AIRFLOW_USER=<ops login> OOO_AIRFLOW_PASSWORD=<its password>
+    .venv/bin/ooo shorten --run-id '{planned}' --end {absences[0]["start_date"]}
+    .venv/bin/ooo cancel --run-id '{planned}'
+    .venv/bin/ooo digest-preview --run-id '{sick}' --out /tmp/digest.html
 """
 
 
@@ -86,6 +97,7 @@ def demo(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - a restarted demo finds its absences filed already
                 print(f"demo: {exc}")
         print(DEMO_MESSAGE.format(url=stack.url, password=stack.password, sandbox=sandbox.url, logs=stack.logs))
+        print(try_it(stack.url, [params for params, _ in sample_absences(dt.date.today())]))
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -29,13 +29,16 @@ def _board_page() -> str:
     from airflow.utils.session import create_session
 
     from ooo.board import WINDOW_DAYS, board_rows, read_runs
+    from ooo.team import team_anywhere
     from ooo.templates import render
 
     now = timezone.utcnow()
     with create_session() as session:
         runs = read_runs(session, now)
     base = urlparse(conf.get("api", "base_url", fallback="") or "").path
-    return render("coverage_board.html", rows=board_rows(runs, now, base), now=now, days=WINDOW_DAYS)
+    rows = board_rows(runs, now, base, team=team_anywhere())
+    return render("coverage_board.html", rows=[r for r in rows if r.happening],
+                  not_happening=[r for r in rows if not r.happening], now=now, days=WINDOW_DAYS)
 
 
 @app.get("/", response_class=HTMLResponse)

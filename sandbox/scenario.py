@@ -105,19 +105,19 @@ def team_meetings(anchor: dt.date, team: Team | None = None) -> list[dict[str, A
 
 
 def demo_absences(anchor: dt.date, team: Team | None = None) -> list[dict[str, Any]]:
-    """The demo's absences (same rule as ``scripts/sample_absences.py``): employee, start, end.
+    """The demo's absences (``devstack.demo.sample_absences`` files them): employee, start, end.
 
-    Maya Patel (CSM) is out the next working week; Jordan Reyes (CSM) was out sick for five
-    days from two weeks before the anchor.
+    Maya Patel (CSM) is out the next working week, Monday to Friday; Jordan Reyes (CSM) was out
+    sick the week two weeks before the anchor, Monday to Friday.
     """
     team = team or load_team()
     monday = anchor + dt.timedelta(days=7 - anchor.weekday())
     start = monday if team.is_working_day(monday) else team.next_working_day(monday)
-    sick = anchor - dt.timedelta(days=14)
-    sick = sick if team.is_working_day(sick) else team.next_working_day(sick)
+    sick_monday = anchor - dt.timedelta(days=14 + anchor.weekday())
+    sick = sick_monday if team.is_working_day(sick_monday) else team.next_working_day(sick_monday)
     return [
-        {"employee": "maya.patel@yellowstonelocal.com", "start": start, "end": start + dt.timedelta(days=4)},
-        {"employee": "jordan.reyes@yellowstonelocal.com", "start": sick, "end": sick + dt.timedelta(days=4)},
+        {"employee": "maya.patel@yellowstonelocal.com", "start": start, "end": monday + dt.timedelta(days=4)},
+        {"employee": "jordan.reyes@yellowstonelocal.com", "start": sick, "end": sick_monday + dt.timedelta(days=4)},
     ]
 
 

@@ -20,8 +20,11 @@ KINDS: tuple[str, ...] = ("planned", "unexpected")
 NOTE_MAX_CHARS = 500
 FILING_HORIZON_DAYS = 2 * 366  # an absence further away than this is a typo in the year
 RUN_ID_PREFIX = "absence__"
-#: What :func:`run_id_for` makes (a JSON-schema pattern for forms that take an absence's run id).
-RUN_ID_PATTERN = r"^absence__\S+@\S+__\d{4}-\d{2}-\d{2}__\d{4}-\d{2}-\d{2}$"
+#: What :func:`run_id_for` makes, in the characters Airflow's ``[scheduler] allowed_run_id_pattern``
+#: admits (config/airflow.env): no ``/``, ``%``, ``?``, ``#``, spaces or NULs, so a run id given to a change
+#: DAG or the CLI can only name an ``ooo_absence`` run (a JSON-schema pattern for the forms, too).
+RUN_ID_PATTERN = (r"^absence__[A-Za-z0-9_.~:+-]+@[A-Za-z0-9_.~:+-]+"
+                  r"__[0-9]{4}-[0-9]{2}-[0-9]{2}__[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 #: Given an absence's first and last day, the run ids of the other absences in flight around
 #: them (more is fine: only contract run ids overlapping the days count). The DAG answers it from
@@ -49,6 +52,7 @@ class Absence:
     note: str
     requested_at: dt.datetime  # the run's logical date: when the absence was asked for
     approved_by: Person | None = None  # a manager's approval recorded before filing (an HR tool)
+    filed_by: str | None = None  # the Airflow login that filed it
 
     @property
     def run_id(self) -> str:
@@ -75,6 +79,7 @@ class Absence:
             "note": self.note,
             "requested_at": self.requested_at.isoformat(),
             "approved_by": asdict(self.approved_by) if self.approved_by else None,
+            "filed_by": self.filed_by,
         }
 
     @classmethod
@@ -90,6 +95,7 @@ class Absence:
             note=raw.get("note") or "",
             requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
             approved_by=Person.from_dict(raw["approved_by"]) if raw.get("approved_by") else None,
+            filed_by=raw.get("filed_by"),
         )
 
 
@@ -103,8 +109,13 @@ def parse_absence(
     team: Team,
     requested_at: dt.datetime,
     in_flight: AbsencesInFlight | None = None,
+    filed_by: str | None = None,
 ) -> Absence:
-    """Parse and check the params; raise :class:`AbsenceRejected` listing every problem."""
+    """Parse and check the params; raise :class:`AbsenceRejected` listing every problem.
+
+    ``filed_by`` is the Airflow login that filed the absence (the run's triggering user): it may
+    record an approval (``approved_by``) only if the roster allows it.
+    """
     problems: list[str] = []
     employee = _person(params, "employee", team, problems)
     buddy_email = params.get("backup_buddy") or None
@@ -121,7 +132,7 @@ def parse_absence(
     if kind not in KINDS:
         problems.append(f"kind must be 'planned' or 'unexpected', not {_shown(kind)}.")
     note = _note(params.get("note"), problems)
-    approver = _approver(params.get("approved_by"), employee, team, problems)
+    approver = _approver(params.get("approved_by"), employee, team, filed_by, problems)
     reachable = params.get("reachable", False)
     if not isinstance(reachable, bool):
         problems.append(f"reachable must be true or false, not {_shown(reachable)}.")
@@ -180,6 +191,7 @@ def parse_absence(
         note=note,
         requested_at=requested_at,
         approved_by=approver,
+        filed_by=filed_by,
     )
 
 
@@ -199,6 +211,11 @@ class InFlight:
     person: str
     start: dt.date
     end: dt.date
+
+
+def is_absence_run_id(run_id: object) -> bool:
+    """Whether ``run_id`` has the shape of an absence's contract run id (:data:`RUN_ID_PATTERN`)."""
+    return isinstance(run_id, str) and re.fullmatch(RUN_ID_PATTERN, run_id) is not None
 
 
 def absence_of_run(run_id: str) -> InFlight | None:
@@ -235,6 +252,20 @@ def which_in_flight(run_ids: list[str], count_in_flight: Callable[[list[str]], i
         return list(run_ids)
     half = len(run_ids) // 2
     return which_in_flight(run_ids[:half], count_in_flight) + which_in_flight(run_ids[half:], count_in_flight)
+
+
+def filed_before(run_ids: Iterable[str], mine: str, filed_at: Callable[[str], Any]) -> list[str]:
+    """The runs among ``run_ids`` filed before the run ``mine``: by Airflow's creation time, then run id.
+
+    Two absences that clash, filed moments apart, are both checked while both are in flight; only
+    the one filed later is rejected, whichever checks first. A run whose time is unknown (None)
+    counts as filed before.
+    """
+    run_ids = list(run_ids)
+    own = filed_at(mine) if run_ids else None  # asked only when something clashes
+    if own is None:
+        return run_ids
+    return [r for r in run_ids if (when := filed_at(r)) is None or (when, r) < (own, mine)]
 
 
 def absences_overlapping(start: dt.date, end: dt.date, in_flight: AbsencesInFlight) -> list[InFlight]:
@@ -307,8 +338,14 @@ def _person(params: Mapping[str, Any], key: str, team: Team, problems: list[str]
     return person
 
 
-def _approver(value: Any, employee: Person | None, team: Team, problems: list[str]) -> Person | None:
-    """A manager's approval recorded before filing (e.g. by the HR tool): skips the wait."""
+def _approver(value: Any, employee: Person | None, team: Team, filed_by: str | None,
+              problems: list[str]) -> Person | None:
+    """A manager's approval recorded before filing (e.g. by the HR tool): skips the wait.
+
+    Believed only from someone allowed to record it (a login in ``team.approvers``, or the
+    approving manager themself), and only for the employee's manager or that manager's deputy,
+    so nobody can file around the manager.
+    """
     if value in (None, ""):
         return None
     approver = _person({"approved_by": value}, "approved_by", team, problems)
@@ -320,6 +357,21 @@ def _approver(value: Any, employee: Person | None, team: Team, problems: list[st
         return None
     if employee is not None and approver.email == employee.email:
         problems.append(f"{employee.name} cannot approve their own absence: leave approved_by empty.")
+        return None
+    manager = team.person(employee.manager) if employee is not None and employee.manager else None
+    allowed = {manager.email, manager.deputy} if manager else set()
+    if employee is not None and approver.email not in allowed:
+        whose = (f"{employee.name}'s manager {manager.name}" + (" or their deputy" if manager.deputy else "")
+                 if manager else f"{employee.name}'s manager (none in the roster)")
+        problems.append(f"approved_by {approver.name} is not {whose}: leave approved_by empty to ask for the "
+                        "approval.")
+        return None
+    login = (filed_by or "").strip().lower()
+    if login not in team.approvers and login != approver.email:
+        logins = ", ".join(team.approvers) or "none in this roster"
+        problems.append(f"approved_by can be recorded only by an approvals login (team.approvers: {logins}) or by "
+                        f"{approver.name} themself, not by {_shown(filed_by or 'an unknown filer', quote=False)}: "
+                        "leave approved_by empty to ask for the approval.")
         return None
     return approver
 

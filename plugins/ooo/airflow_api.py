@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ooo.absence import run_id_for
 
@@ -29,7 +30,17 @@ IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 class AirflowApiError(RuntimeError):
-    pass
+    """Airflow refused a call, or did not answer; ``status`` is the HTTP status (None: no answer)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def path(*segments: object) -> str:
+    """URL path segments, each percent-quoted: a run id with ``/``, ``..``, ``?`` or ``#`` in it stays one
+    segment and cannot address another resource."""
+    return "/".join(quote(str(s), safe="") for s in segments)
 
 
 @dataclass
@@ -78,15 +89,17 @@ class AirflowApi:
             r = self._request("POST", f"{self.base_url}/auth/token", again=True,
                               json={"username": self.username, "password": self.password})
             if r.status_code not in (200, 201):
-                raise AirflowApiError(f"Airflow refused the login for {self.username}: {r.status_code} {r.text}")
+                raise AirflowApiError(f"Airflow refused the login for {self.username}: {r.status_code} {r.text}",
+                                      r.status_code)
             self._token = r.json()["access_token"]
         return {"Authorization": f"Bearer {self._token}"}
 
-    def call(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        r = self._request(method, f"{self.base_url}/api/v2/{path}", again=method in IDEMPOTENT,
+    def call(self, method: str, endpoint: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
+        """One call to ``/api/v2/<endpoint>`` (build the endpoint with :func:`path`)."""
+        r = self._request(method, f"{self.base_url}/api/v2/{endpoint}", again=method in IDEMPOTENT,
                           headers=self._auth(), **kwargs)
         if r.status_code not in ok:
-            raise AirflowApiError(f"{method} /api/v2/{path}: {r.status_code} {r.text}")
+            raise AirflowApiError(f"{method} /api/v2/{endpoint}: {r.status_code} {r.text}", r.status_code)
         return r.json() if r.content else None
 
     def wait_for_dag(self, dag_id: str = DAG_ID, timeout: float = 120) -> None:
@@ -94,7 +107,7 @@ class AirflowApi:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self.call("GET", f"dags/{dag_id}")
+                self.call("GET", path("dags", dag_id))
                 return
             except (AirflowApiError, OSError):  # requests' ConnectionError is an OSError
                 if time.monotonic() > deadline:
@@ -109,40 +122,50 @@ class AirflowApi:
     def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], logical_date: str | None = None,
                 what: str = "it was triggered before") -> dict[str, Any]:
         body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf}
-        r = self._request("POST", f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns", again=False, json=body,
-                          headers=self._auth())
+        r = self._request("POST", f"{self.base_url}/api/v2/{path('dags', dag_id, 'dagRuns')}", again=False,
+                          json=body, headers=self._auth())
         if r.status_code == 409:
-            raise AirflowApiError(f"{run_id} exists already: {what}")
+            raise AirflowApiError(f"{run_id} exists already: {what}", 409)
         if r.status_code != 200:
-            raise AirflowApiError(f"Airflow refused {dag_id} {run_id}: {r.status_code} {r.text}")
+            raise AirflowApiError(f"Airflow refused {dag_id} {run_id}: {r.status_code} {r.text}", r.status_code)
         return r.json()
 
     def run(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, Any]:
-        return self.call("GET", f"dags/{dag_id}/dagRuns/{run_id}")
+        return self.call("GET", path("dags", dag_id, "dagRuns", run_id))
 
     def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict[str, Any]]:
-        return self.call("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+        return self.call("GET", path("dags", dag_id, "dagRuns", run_id, "taskInstances"),
                          params={"limit": 100})["task_instances"]
 
     def set_note(self, run_id: str, note: str, dag_id: str = DAG_ID) -> None:
         """The run's note (what the runs list shows); Airflow keeps at most 1,000 characters."""
-        self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}", params={"update_mask": "note"},
+        self.call("PATCH", path("dags", dag_id, "dagRuns", run_id), params={"update_mask": "note"},
                   json={"note": note})
 
-    def stop(self, run_id: str, dag_id: str = DAG_ID) -> None:
-        """Mark the run failed: its waits are dropped and none of its tasks runs any more."""
-        self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}", params={"update_mask": "state"},
-                  json={"state": "failed"})
+    def task_endpoint(self, run_id: str, task_id: str, map_index: int, dag_id: str = DAG_ID) -> str:
+        """A task instance's endpoint (a mapped one's by its index)."""
+        segments: list[object] = ["dags", dag_id, "dagRuns", run_id, "taskInstances", task_id]
+        return path(*segments, *([map_index] if map_index >= 0 else []))
+
+    def set_task_note(self, run_id: str, task_id: str, map_index: int, note: str, dag_id: str = DAG_ID) -> None:
+        """A task instance's note (the UI shows it on the task): what a waiting step waits for."""
+        self.call("PATCH", self.task_endpoint(run_id, task_id, map_index, dag_id), params={"update_mask": "note"},
+                  json={"note": note})
+
+    def skip_task(self, run_id: str, task_id: str, map_index: int, note: str, dag_id: str = DAG_ID) -> None:
+        """Mark a task instance skipped, with the reason as its note: its wait is dropped, it never runs."""
+        self.call("PATCH", self.task_endpoint(run_id, task_id, map_index, dag_id), json={"new_state": "skipped",
+                                                                                          "note": note})
 
     def set_xcom(self, run_id: str, task_id: str, key: str, value: Any, dag_id: str = DAG_ID) -> None:
-        self.call("PATCH", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
+        self.call("PATCH", path("dags", dag_id, "dagRuns", run_id, "taskInstances", task_id, "xcomEntries", key),
                   json={"value": value, "map_index": -1})
 
     def clear(self, run_id: str, tasks: list[tuple[str, int]], dag_id: str = DAG_ID, rerun: bool = False) -> None:
         """Clear these task instances (their waits are dropped and they run again); ``rerun`` also
         sets a finished run running again, without which the scheduler leaves its cleared tasks be."""
         if tasks:
-            self.call("POST", f"dags/{dag_id}/clearTaskInstances",
+            self.call("POST", path("dags", dag_id, "clearTaskInstances"),
                       json={"dag_run_id": run_id, "task_ids": [list(t) for t in tasks], "dry_run": False,
                             "only_failed": False, "include_downstream": False, "include_upstream": False,
                             "reset_dag_runs": rerun})
@@ -150,19 +173,21 @@ class AirflowApi:
     def xcom(self, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
         """A task's XCom value, or None when it has none (a step that did not run)."""
         r = self._request(
-            "GET", f"{self.base_url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
+            "GET", f"{self.base_url}/api/v2/"
+                   + path("dags", DAG_ID, "dagRuns", run_id, "taskInstances", task_id, "xcomEntries", key),
             again=True, params={"map_index": map_index, "deserialize": "true", "stringify": "false"},
             headers=self._auth())
         if r.status_code == 404:
             return None
         if r.status_code != 200:
-            raise AirflowApiError(f"XCom {task_id}[{map_index}].{key} of {run_id}: {r.status_code} {r.text}")
+            raise AirflowApiError(f"XCom {task_id}[{map_index}].{key} of {run_id}: {r.status_code} {r.text}",
+                                  r.status_code)
         return r.json()["value"]
 
     def answer_approval(self, run_id: str, approve: bool, reason: str = "") -> dict[str, Any]:
         """Answer as the manager does in the UI; ``reason`` is told to the employee."""
         option = "Approve" if approve else "Reject"
-        return self.call("PATCH", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails",
+        return self.call("PATCH", self.task_endpoint(run_id, "approval", -1) + "/-1/hitlDetails",
                          json={"chosen_options": [option], "params_input": {"reason": reason}})
 
     def wait_for(self, run_id: str, done: Any, timeout: float = 300, every: float = 1.0,

@@ -4,16 +4,17 @@ One row per absence run whose days touch the window, from the run's plan (the ``
 task's XCom, so a shortened absence shows its new end), its approval answer and its task
 states. The state is judged on today's date in the employee's own time zone:
 
-* ``awaiting approval``: a planned absence its manager has not answered yet;
+* ``awaiting approval``: a planned absence its approver has not answered yet (the row says who, and by when);
 * ``approved``: approved (or needing no approval), the team not told yet;
 * ``announced``: the team notice is out, the first day not yet here;
 * ``out``: today is one of the days out;
 * ``back``: the last day out is over (the return steps run on the first working day back);
-* ``stopped``: the run was stopped (cancelled) or failed: see the run.
+* ``failed``: a step broke (ops were alerted): the person may well be out; see the run;
+* ``cancelled``, ``rejected``: nobody is out; listed apart from who is out, with by whom.
 
-Absences that were rejected, not approved or filed as a dry run are not on the board: nobody is
-out. :func:`board_rows` is pure; :func:`read_runs` reads the runs through Airflow's ORM, as the
-API server's own routes do (the board is served inside the API server).
+Absences filed as a dry run are not on the board. :func:`board_rows` is pure; :func:`read_runs`
+reads the runs through Airflow's ORM, as the API server's own routes do (the board is served
+inside the API server).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from ooo.absence import Absence
 from ooo.airflow_api import DAG_ID
 from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
 from ooo.procedure import Step
+from ooo.records import ApprovalAnswer
+from ooo.run_note import responder
+from ooo.team import Team
+from ooo.templates import month_day
 
 #: Days after today the board looks ahead.
 WINDOW_DAYS = 30
@@ -48,6 +53,10 @@ class RunFacts:
     tasks: Mapping[str, str | None] = field(default_factory=dict)  # unmapped task id -> state
 
 
+#: States in which nobody is out: listed apart from who is out.
+NOT_HAPPENING = ("cancelled", "rejected")
+
+
 @dataclass(frozen=True)
 class Row:
     absence: Absence
@@ -56,10 +65,15 @@ class Row:
     state: str
     run_id: str
     run_url: str
+    detail: str = ""  # "Allison Reed, by Dec 7", "by Ops on Dec 3", "no answer by Dec 7"
 
     @property
     def out_today(self) -> bool:
-        return self.absence.start <= self.today <= self.absence.end
+        return self.state not in NOT_HAPPENING and self.absence.start <= self.today <= self.absence.end
+
+    @property
+    def happening(self) -> bool:
+        return self.state not in NOT_HAPPENING
 
 
 def run_url(run_id: str, base: str = "") -> str:
@@ -67,47 +81,50 @@ def run_url(run_id: str, base: str = "") -> str:
     return f"{base.rstrip('/')}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
 
 
-def absence_state(facts: RunFacts, absence: Absence, today: dt.date) -> str | None:
-    """The absence's state on ``today`` (employee's zone); None when nobody is out (not approved)."""
-    answer = facts.answer or {}
-    approved = (absence.is_unexpected or absence.approved_by is not None
-                or answer.get("chosen_options") == ["Approve"])
-    if answer and not approved:
-        return None
+def absence_state(facts: RunFacts, plan: Plan, today: dt.date, team: Team | None = None) -> tuple[str, str]:
+    """The absence's state on ``today`` (employee's zone), and by whom / until when where it matters."""
+    absence, timeline = plan.absence, plan.timeline
+    if cancelled := plan.cancelled:
+        by = (team.name_of(cancelled.by) if team else None) or cancelled.by or "ops"
+        return "cancelled", f"by {by}" + (f" on {month_day(cancelled.at)}" if cancelled.at else "")
+    answer = ApprovalAnswer.from_dict(facts.answer) if facts.answer else None
+    approved = absence.is_unexpected or absence.approved_by is not None or bool(answer and answer.approved)
+    if answer is not None and (answer.chosen_options or answer.timedout) and not approved:
+        if answer.timedout:
+            return "rejected", f"no answer by {month_day(timeline.approval_deadline)}"
+        return "rejected", f"by {responder(answer, plan, team)}"
     if facts.state == "failed":
-        return "stopped"
+        return "failed", "a step broke: see the run"
     if not approved:
-        # The approval task has ended without an answer the board can read: it was not given.
         if facts.tasks.get(APPROVAL_TASK) in ("success", "skipped", "failed") or facts.state == "success":
-            return None
-        return "awaiting approval"
+            return "rejected", "not approved"  # ended without an answer the board can read
+        asked = plan.asked.name if plan.asked else "the manager"
+        return "awaiting approval", f"{asked}, by {month_day(timeline.approval_deadline)}"
     if today > absence.end:
-        return "back"
+        return "back", ""
     if today >= absence.start:
-        return "out"
-    return "announced" if facts.tasks.get(NOTICE_TASK) == "success" else "approved"
+        return "out", ""
+    return ("announced" if facts.tasks.get(NOTICE_TASK) == "success" else "approved"), ""
 
 
 def board_rows(runs: Iterable[RunFacts], now: dt.datetime, base_url: str = "",
-               days: int = WINDOW_DAYS) -> list[Row]:
+               days: int = WINDOW_DAYS, team: Team | None = None) -> list[Row]:
     """The board on ``now`` (aware): absences out on some day of today..today+``days``, or not back yet.
 
     "Today" is each employee's own date; rows come by first day out, then name.
     """
     rows = []
     for facts in runs:
-        plan = facts.plan
-        if not plan or plan.get("dry_run"):
+        if not facts.plan or facts.plan.get("dry_run"):
             continue
-        planned = Plan.from_dict(plan)
-        absence, timeline = planned.absence, planned.timeline
+        plan = Plan.from_dict(facts.plan)
+        absence, timeline = plan.absence, plan.timeline
         today = now.astimezone(ZoneInfo(timeline.timezone)).date()
         if absence.start > today + dt.timedelta(days=days) or timeline.return_day < today:
             continue
-        state = absence_state(facts, absence, today)
-        if state is None:
-            continue
-        rows.append(Row(absence, timeline.return_day, today, state, facts.run_id, run_url(facts.run_id, base_url)))
+        state, detail = absence_state(facts, plan, today, team)
+        rows.append(Row(absence, timeline.return_day, today, state, facts.run_id, run_url(facts.run_id, base_url),
+                        detail))
     return sorted(rows, key=lambda r: (r.absence.start, r.absence.employee.name, r.run_id))
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ooo.absence import is_absence_run_id
 from ooo.airflow_api import IN_FLIGHT, AirflowApi, AirflowApiError
 from ooo.plan import PLAN_KEY, PLAN_TASK, Change, Plan
 from ooo.procedure import Step
@@ -24,7 +25,7 @@ from ooo.steps.back_early import back_early
 from ooo.steps.cancel import cancel_absence
 from ooo.steps.context import StepContext
 from ooo.team import Team
-from ooo.templates import short_date
+from ooo.templates import counted, short_date
 
 
 class ChangeRefused(ValueError):
@@ -45,16 +46,19 @@ class FiledAbsence:
         return StepContext(absence=self.plan.absence, team=team, timeline=self.plan.timeline, run_id=self.run_id,
                            now=now, services=services, records=self.records)
 
-    def note(self, undone: str | None = None) -> str:
-        return run_note(self.plan, self.approval, self.records, undone=undone)
+    def note(self, team: Team, undone: str | None = None) -> str:
+        return run_note(self.plan, self.approval, self.records, undone=undone, team=team)
 
 
 def load(api: AirflowApi, run_id: str) -> FiledAbsence:
     """The absence run ``run_id``; :class:`ChangeRefused` when there is none, or it was never planned."""
+    if not is_absence_run_id(run_id):
+        raise ChangeRefused(f"{str(run_id)[:120]!r} is not an absence's run id: copy it from ooo_absence's runs "
+                            "(absence__<employee>__<first day>__<last day>).")
     try:
         state = api.run(run_id)["state"]
     except AirflowApiError as exc:
-        if " 404 " in str(exc):
+        if exc.status == 404:
             raise ChangeRefused(f"There is no absence run {run_id!r}: copy the run id from ooo_absence's runs "
                                 "(absence__<employee>__<first day>__<last day>).") from exc
         raise
@@ -69,23 +73,61 @@ def load(api: AirflowApi, run_id: str) -> FiledAbsence:
     return FiledAbsence(run_id, state, plan, ApprovalAnswer.from_dict(answer) if answer else None, records)
 
 
-def stop_absence(api: AirflowApi, run_id: str, grace: float = 10.0) -> dict[str, Any]:
-    """Stop the absence's run: its waits are dropped and no step of it runs any more.
+#: Task instance states that are over: a cancel leaves them as they are.
+FINISHED = frozenset({"success", "skipped", "failed", "upstream_failed", "removed"})
+
+
+def check_cancellable(filed: FiledAbsence) -> None:
+    """:class:`ChangeRefused` when the absence cannot be cancelled (over, or cancelled already)."""
+    if cancelled := filed.plan.cancelled:
+        raise ChangeRefused(f"{filed.run_id} was cancelled already ({cancelled.summary}): nothing more to do.")
+    if filed.state == "success":
+        raise ChangeRefused(f"{filed.run_id} has finished: the absence is over (or was not approved), "
+                            "so there is nothing to cancel.")
+
+
+def check_new_end(filed: FiledAbsence, new_end: dt.date | str) -> dt.date:
+    """The new last day out, or :class:`ChangeRefused` when it cannot be (not a date, outside the absence,
+    the absence over or cancelled)."""
+    was = filed.plan.absence
+    try:
+        end = dt.date.fromisoformat(str(new_end))
+    except ValueError:
+        raise ChangeRefused(f"end_date {str(new_end)[:40]!r} is not a date: use YYYY-MM-DD.") from None
+    if filed.plan.cancelled:
+        raise ChangeRefused(f"{filed.run_id} was cancelled: there is nothing to shorten.")
+    if filed.state not in IN_FLIGHT:
+        raise ChangeRefused(f"{filed.run_id} is {filed.state}, not in flight: there is nothing to shorten.")
+    if not was.start <= end < was.end:
+        raise ChangeRefused(
+            f"The new last day out must be from {was.start} (the first day) to {was.end - dt.timedelta(days=1)} "
+            f"(the day before the old last day); {end} is not. To extend an absence, file another one "
+            f"starting {was.end + dt.timedelta(days=1)}.")
+    return end
+
+
+def stop_absence(api: AirflowApi, run_id: str, by: str, now: dt.datetime, grace: float = 10.0,
+                 **_: Any) -> dict[str, Any]:
+    """Stop the absence's run: its plan says it was cancelled, and every step still to come is skipped
+    with that reason in its note. The run then ends as Airflow ends a run whose steps are done or
+    skipped (success: a cancelled absence is an outcome, not a failure); its wait is dropped.
 
     A step that was running is stopped by Airflow within a heartbeat; ``grace`` seconds give it
     time to end before anything is undone.
     """
     filed = load(api, run_id)
-    if filed.state == "success":
-        raise ChangeRefused(f"{run_id} has finished: the absence is over (or was not approved), "
-                            "so there is nothing to cancel.")
-    if filed.state in IN_FLIGHT:
-        running = [t["task_id"] for t in api.task_instances(run_id) if t["state"] == "running"]
-        api.stop(run_id)
-        if running:
-            time.sleep(grace)
-        return {"was": filed.state, "stopped": True, "running": running}
-    return {"was": filed.state, "stopped": False, "running": []}
+    check_cancellable(filed)
+    change = Change(summary=f"cancelled by {by} on {short_date(now)}", by=by, at=now.isoformat(), kind="cancelled")
+    # First the plan: a step that wakes from here on reads it and skips itself.
+    api.set_xcom(run_id, PLAN_TASK, PLAN_KEY, filed.plan.with_change(change).to_dict())
+    left = [t for t in api.task_instances(run_id) if t["state"] not in FINISHED]
+    for t in left:
+        api.skip_task(run_id, t["task_id"], t["map_index"], f"Skipped: the absence was {change.summary}.")
+    running = [t["task_id"] for t in left if t["state"] == "running"]
+    if running:
+        time.sleep(grace)
+    return {"was": filed.state, "stopped": bool(left), "running": running,
+            "skipped": [f"{t['task_id']}[{t['map_index']}]" if t["map_index"] >= 0 else t["task_id"] for t in left]}
 
 
 def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, by: str,
@@ -93,15 +135,15 @@ def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, b
     """Undo what the (stopped) absence did, and say so in its note."""
     filed = load(api, run_id)
     done = cancel_absence(filed.context(team, services, now))
-    parts = [f"{len(done.deleted_events)} calendar events deleted"] if done.deleted_events else []
-    parts += [f"{len(done.restored)} meetings back on the calendar"] if done.restored else []
+    parts = [f"{counted(len(done.deleted_events), 'calendar event')} deleted"] if done.deleted_events else []
+    parts += [f"{counted(len(done.restored), 'meeting')} back on the calendar"] if done.restored else []
     told = sum(len(m.told) for m in done.restored)
-    parts += [f"{told} clients told their meeting stands"] if told else []
+    parts += [f"{counted(told, 'client')} told their meeting stands"] if told else []
     parts += ["auto-reply off"] if done.auto_reply_off else []
     parts += ["team notice corrected"] if done.team_corrected else []
     parts += ["buddy told"] if done.buddy_told else []
     summary = f"by {by} on {short_date(now)}: " + (", ".join(parts) or "nothing had been done yet")
-    api.set_note(run_id, filed.note(undone=summary))
+    api.set_note(run_id, filed.note(team, undone=summary))
     return dataclasses.replace(done, summary=summary)
 
 
@@ -110,17 +152,7 @@ def shorten_absence(api: AirflowApi, run_id: str, new_end: dt.date | str, team: 
     """End the absence on ``new_end`` (its new last day out): re-plan it, cut its effects, wake its waits."""
     filed = load(api, run_id)
     was = filed.plan.absence
-    try:
-        new_end = dt.date.fromisoformat(str(new_end))
-    except ValueError:
-        raise ChangeRefused(f"end_date {new_end!r} is not a date: use YYYY-MM-DD.") from None
-    if filed.state not in IN_FLIGHT:
-        raise ChangeRefused(f"{run_id} is {filed.state}, not in flight: there is nothing to shorten.")
-    if not was.start <= new_end < was.end:
-        raise ChangeRefused(
-            f"The new last day out must be from {was.start} (the first day) to {was.end - dt.timedelta(days=1)} "
-            f"(the day before the old last day); {new_end} is not. To extend an absence, file another one "
-            f"starting {was.end + dt.timedelta(days=1)}.")
+    new_end = check_new_end(filed, new_end)
     return_day = team.next_working_day(new_end)
     change = Change(summary=f"back early: last day out {short_date(new_end)} (was {short_date(was.end)}), back "
                             f"{short_date(return_day)}; by {by} on {short_date(now)}",
@@ -132,7 +164,7 @@ def shorten_absence(api: AirflowApi, run_id: str, new_end: dt.date | str, team: 
     # The waits re-read the plan when they wake: dropped reviews skip, the return steps move.
     waiting = [(t["task_id"], t["map_index"]) for t in api.task_instances(run_id) if t["state"] == "deferred"]
     api.clear(run_id, waiting)
-    api.set_note(run_id, run_note(plan, filed.approval, filed.records))
+    api.set_note(run_id, run_note(plan, filed.approval, filed.records, team=team))
     return dataclasses.replace(done, summary=change.summary,
                                woken=[f"{t}[{i}]" if i >= 0 else t for t, i in waiting])
 

@@ -92,7 +92,8 @@ class ManagerAskedToApprove(BaseNotifier):
         try:
             link = task.generate_link_to_ui(task_instance=context["task_instance"], options="Approve",
                                             base_url=conf.get("api", "base_url", fallback=None))
-            ask_manager(self.run.step_context(logger=self.log), link)
+            plan = self.run.plan
+            ask_manager(self.run.step_context(logger=self.log), link, plan.asked, plan.approver_why)
         except Exception:  # noqa: BLE001 - a Slack outage must not reject the absence
             self.log.warning("Could not tell the manager in Slack; the approval waits in Airflow's "
                              "Required Actions", exc_info=True)
@@ -142,12 +143,9 @@ def _redact(text: str) -> str:
 
 
 def _ops_channel() -> str:
-    from ooo.team import load_team, team_for_run
+    from ooo.team import team_anywhere
 
-    try:
-        return team_for_run().channels["ops"]
-    except Exception:  # noqa: BLE001 - no Airflow Variable backend here (a test, a CLI): the team file
-        return load_team().channels["ops"]
+    return team_anywhere().channels["ops"]
 
 
 def _task_url(ti: Any, dag_run: Any, run_id: str, task_id: str, map_index: Any) -> str:

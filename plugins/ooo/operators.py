@@ -24,15 +24,16 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import BaseOperator, Param, timezone
 from airflow.sdk.definitions.param import ParamsDict
+from airflow.sdk.execution_time.hitl import HITLUser
 
 from ooo.notifiers import ManagerAskedToApprove
-from ooo.procedure import Step
+from ooo.procedure import PURPOSE, Step
 from ooo.records import ApprovalAnswer, Record
 from ooo.run import AbsenceRun, NotPlanned
 from ooo.run_note import approval_state
 from ooo.steps.context import StepContext
 from ooo.steps.notices import tell_employee_not_approved
-from ooo.templates import long_date, render
+from ooo.templates import day_range, render
 from ooo.timeline import Review, Timeline
 from ooo.validate import local
 
@@ -48,11 +49,15 @@ def planned_run(context: Any) -> AbsenceRun:
         raise AirflowSkipException("no plan: the absence was not validated") from None
     if plan.dry_run:
         raise AirflowSkipException("dry run: nothing changed")
+    if cancelled := plan.cancelled:
+        raise AirflowSkipException(f"the absence was cancelled ({cancelled.summary}): nothing more to do")
     return run
 
 
 class ManagerApproval(ApprovalOperator):
-    """The manager approves a planned absence in the Airflow UI before anything is changed."""
+    """The employee's manager (or their deputy while the manager is out) approves a planned absence
+    in the Airflow UI before anything is changed; nobody else can answer (Airflow's HITL
+    ``assigned_users``, by login: a manager's login is their roster email)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["task_id"] = Step(kwargs.get("task_id", Step.APPROVAL)).value
@@ -60,9 +65,11 @@ class ManagerApproval(ApprovalOperator):
         form = ParamsDict(kwargs.pop("params", None) or {})
         form["reason"] = Param("", type=["null", "string"], maxLength=500, title="Reason", source="task",
                                description="Optional: told to the employee with your answer.")
+        # No ``defaults``: Airflow makes a default the request's filled, primary button, and a default
+        # of Reject made the wrong click the easy one. No answer by the deadline is a rejection all the
+        # same: the scheduler resumes the task with a timeout event (``execute_complete``).
         super().__init__(
             subject="Approve an absence",
-            defaults="Reject",  # no answer by the start = not approved
             ignore_downstream_trigger_rules=True,  # a rejection skips the whole procedure
             params=form,
             **kwargs,
@@ -70,41 +77,52 @@ class ManagerApproval(ApprovalOperator):
 
     def execute(self, context: Any) -> Any:
         run = planned_run(context)
-        absence, timeline = run.plan.absence, run.plan.timeline
+        plan = run.plan
+        absence, timeline = plan.absence, plan.timeline
         if absence.is_unexpected:
             run.keep_note()
             raise AirflowSkipException("unexpected absence: no approval needed")
         if absence.approved_by is not None:
             approver = absence.approved_by
-            self.log.info("Approved by %s when filed (approved_by): not waiting", approver.email)
+            self.log.info("Approved by %s when filed (approved_by, filed by %s): not waiting", approver.email,
+                          absence.filed_by)
             answer = ApprovalAnswer(chosen_options=[self.APPROVE], responded_at=absence.requested_at.isoformat(),
                                     recorded=True, responded_by_user={"id": approver.email, "name": approver.name})
             run.keep_note(answer=answer)
             return answer.to_dict()
-        who = absence.employee
-        self.subject = f"Approve {who.name}'s absence, {long_date(absence.start)} to {long_date(absence.end)}?"
-        self.body = render(
-            "approval_request.md", absence=absence, timeline=timeline,
-            manager=absence.manager.name if absence.manager else "the manager", warnings=run.plan.warnings,
-        )
+        if (given := _answer_given_before(context)) is not None:
+            # An earlier try of this task parked the request and was answered, then failed anyway (a
+            # quick answer racing the executor's report of the park, Airflow 3.3.2). The answer stands:
+            # asking again would wipe it.
+            self.log.info("The request was answered before this try (%s): going on with that answer",
+                          given["chosen_options"])
+            return self.execute_complete(context, given)
+        asked = plan.asked
+        self.subject = f"{absence.employee.name} out {day_range(absence.start, absence.end)}: approve?"
+        self.body = render("approval_request.md", absence=absence, timeline=timeline, warnings=plan.warnings,
+                           asked=asked.name if asked else "the manager", asked_why=plan.approver_why)
+        self.assigned_users = [HITLUser(id=asked.email, name=asked.name)] if asked else []
         # Sent by the HITL operator once the request exists, so its link opens it; it also sets the
         # deadline last, so the wait ends at the start of the absence, not seconds after the DM.
         self.notifiers = [ManagerAskedToApprove(run, deadline=timeline.approval_deadline)]
-        self.log.info("Waiting for %s to answer until %s",
-                      absence.manager.email if absence.manager else "a manager",
-                      local(timeline.approval_deadline, timeline))
+        self.log.info("Waiting for %s to answer until %s%s", asked.email if asked else "a manager",
+                      local(timeline.approval_deadline, timeline),
+                      f" ({plan.approver_why})" if plan.approver_why else "")
         run.keep_note(waiting=True)
         self.response_timeout = max(timeline.approval_deadline - timezone.utcnow(), dt.timedelta(seconds=1))
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         run = planned_run(context)
+        if event.get("error_type") == "timeout":  # no answer by the deadline: not approved
+            event = {"chosen_options": [self.REJECT], "params_input": {}, "responded_at": timezone.utcnow(),
+                     "responded_by_user": None, "timedout": True}
         answer = ApprovalAnswer.from_dict(event)
         if "error" not in event and not answer.approved:
             # Not approved: the base class skips the whole procedure by raising, so the employee is
             # told, the note written and the answer kept (the coverage board reads it) first.
             plan = run.plan
-            why = approval_state(plan.absence, plan.timeline, answer)
+            why = approval_state(plan, answer, team=run.team)
             self.log.info("Not approved (%s): the absence ends here, nothing changed", why)
             try:
                 tell_employee_not_approved(run.step_context(logger=self.log), why)
@@ -116,6 +134,26 @@ class ManagerApproval(ApprovalOperator):
                                 "timedout": bool(event.get("timedout"))})
         run.keep_note(answer=ApprovalAnswer.from_dict(result))
         return result
+
+
+def _answer_given_before(context: Any) -> dict[str, Any] | None:
+    """The answer to this task's request given to an earlier try, as the resume event carries it; None on a
+    first try or when there is none."""
+    ti = context["ti"]
+    if (getattr(ti, "try_number", 1) or 1) <= 1:
+        return None
+    from airflow.sdk.execution_time.hitl import get_hitl_detail_content_detail
+
+    try:
+        detail = get_hitl_detail_content_detail(ti.id)
+    except Exception:  # noqa: BLE001 - no request yet (the earlier try failed before asking): ask now
+        return None
+    if not detail.response_received:
+        return None
+    user = detail.responded_by_user
+    return {"chosen_options": list(detail.chosen_options or []), "params_input": detail.params_input or {},
+            "responded_at": detail.responded_at, "timedout": False,
+            "responded_by_user": {"id": user.id, "name": user.name} if user else None}
 
 
 def _plain_answer(answer: dict[str, Any]) -> dict[str, Any]:
@@ -172,13 +210,20 @@ class AbsenceStep(BaseOperator):
         when = local(at, timeline)
         if at > timezone.utcnow():
             self.log.info("Waiting until %s (%s): deferred, holding no worker slot", when, timeline.timezone)
+            # Where ops look (the task's note): what it waits for, and until when; cleared when it runs.
+            what = PURPOSE.get(self.step, f"run {self.step.value}")
+            day = f" of {self.review['label']}" if self.review is not None else ""
+            run.keep_task_note(f"Waits until {when} ({at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC) "
+                               f"to {what}{day}.")
             self.defer(trigger=DateTimeTrigger(moment=timezone.convert_to_utc(at)),
                        method_name="execute_complete", timeout=None)
         self.log.info("Was due %s: running at once (catch-up)", when)
         return self._run(run)
 
     def execute_complete(self, context: Any, event: Any = None) -> Any:
-        return self._run(planned_run(context))
+        run = planned_run(context)
+        run.keep_task_note("")  # no longer waiting
+        return self._run(run)
 
     def _run(self, run: AbsenceRun) -> Any:
         record = self.action(run.step_context(review=self._review_now(run.plan.timeline), logger=self.log))

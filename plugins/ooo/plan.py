@@ -16,7 +16,7 @@ from typing import Any
 
 from ooo.absence import Absence
 from ooo.procedure import Step
-from ooo.team import Team
+from ooo.team import Person, Team
 from ooo.timeline import Timeline, plan_timeline
 
 #: Where the plan lives: the XCom ``plan`` of the ``validate`` task.
@@ -25,13 +25,14 @@ PLAN_TASK, PLAN_KEY = Step.VALIDATE.value, "plan"
 
 @dataclass(frozen=True)
 class Change:
-    """A change made to the filed absence (today: a new last day out)."""
+    """A change made to the filed absence: a new last day out, or the absence cancelled."""
 
     summary: str
     end: str = ""  # the new last day out
     was: str = ""
     by: str = ""
     at: str = ""
+    kind: str = "shortened"  # "shortened" | "cancelled"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -51,6 +52,13 @@ class Plan:
     code: str = ""  # the release that planned it
     dry_run: bool = False  # a preview: every later task skips
     preview: dict[str, Any] | None = field(default=None, compare=False)
+    approver: Person | None = None  # who is asked to approve: the manager, or their deputy while they are out
+    approver_why: str = ""  # why it is not the manager ("Allison Reed is out")
+
+    @property
+    def cancelled(self) -> Change | None:
+        """The cancellation, if the absence was cancelled."""
+        return next((c for c in self.changes if c.kind == "cancelled"), None)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"absence": self.absence.to_dict(), "timeline": self.timeline.to_dict(),
@@ -59,6 +67,8 @@ class Plan:
             out["changes"] = [c.to_dict() for c in self.changes]
         if self.dry_run:
             out.update(dry_run=True, preview=self.preview)
+        if self.approver is not None:
+            out.update(approver=dataclasses.asdict(self.approver), approver_why=self.approver_why)
         return out
 
     @classmethod
@@ -71,7 +81,17 @@ class Plan:
             code=str(raw.get("code") or ""),
             dry_run=bool(raw.get("dry_run")),
             preview=raw.get("preview"),
+            approver=Person.from_dict(raw["approver"]) if isinstance(raw.get("approver"), Mapping) else None,
+            approver_why=str(raw.get("approver_why") or ""),
         )
+
+    @property
+    def asked(self) -> Person | None:
+        """Who answers the approval: the approver chosen when planned (plans from before it: the manager)."""
+        return self.approver or self.absence.manager
+
+    def with_change(self, change: Change) -> Plan:
+        return dataclasses.replace(self, changes=(*self.changes, change))
 
     def ending(self, new_end: dt.date, team: Team, change: Change) -> Plan:
         """This plan with the absence ending on ``new_end``, re-timed from when it was requested."""

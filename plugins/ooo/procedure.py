@@ -29,3 +29,15 @@ class Step(StrEnum):
 STEPS: tuple[Step, ...] = tuple(Step)
 #: Moments that are meetings ``calendar_cleanup`` books, not tasks that wait.
 MEETINGS: tuple[Step, ...] = (Step.HANDOVER_MEETING, Step.COVERAGE_REVIEW)
+
+#: What each dated step does when its moment comes, as a waiting task's note says it ("waits until … to …").
+PURPOSE: dict[Step, str] = {
+    Step.CALENDAR_CLEANUP: "block the calendar and decline the meetings",
+    Step.TEAM_NOTICE: "post the team notice",
+    Step.BUDDY_HANDOVER: "send the buddy the handover",
+    Step.VOICEMAIL_REMINDER: "send the voicemail script",
+    Step.AUTO_REPLY_ON: "switch the auto-reply on",
+    Step.SMS_REVIEW: "review the texts",
+    Step.AUTO_REPLY_OFF: "switch the auto-reply off",
+    Step.RETURN_DIGEST: "send the return digest",
+}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
 from ooo.procedure import Step
@@ -21,6 +21,9 @@ from ooo.services import Services
 from ooo.steps.context import Log, StepContext
 from ooo.team import Team, team_for_run
 from ooo.timeline import Review
+
+if TYPE_CHECKING:
+    from ooo.airflow_api import AirflowApi
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +89,38 @@ class AbsenceRun:
         records = self.records.with_record(*current) if current else self.records
         if answer is None and self.ti.task_id != PLAN_TASK:
             answer = self.approval
-        return run_note(self.plan, answer, records, waiting)
+        return run_note(self.plan, answer, records, waiting, team=self.team)
+
+    @cached_property
+    def api(self) -> AirflowApi | None:
+        """Airflow's REST API as the ``ooo_airflow`` connection's user, one login per task; None without it."""
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+        from ooo.airflow_api import AirflowApi
+
+        try:
+            return AirflowApi.from_connection()
+        except AirflowNotFoundException:
+            log.debug("No ooo_airflow connection: the run's notes are not kept")
+            return None
 
     def keep_note(self, text: str | None = None, **facts: Any) -> None:
         """Rewrite the run's note (:meth:`note` with ``facts``, or ``text``); never fails a task.
 
         Written through the REST API (the ``ooo_airflow`` connection): without it the note is not kept.
         """
-        from airflow.providers.common.compat.sdk import AirflowNotFoundException
-
-        from ooo.airflow_api import AirflowApi
-
         try:
-            text = text or self.note(**facts)
-            AirflowApi.from_connection().set_note(self.run_id, clip(text), dag_id=self.dag_id)
-        except AirflowNotFoundException:
-            log.debug("No ooo_airflow connection: the run's note is not kept")
+            if self.api is not None:
+                self.api.set_note(self.run_id, clip(text or self.note(**facts)), dag_id=self.dag_id)
         except Exception:  # noqa: BLE001 - a note must never fail the step it describes
             log.warning("Could not write the run's note", exc_info=True)
+
+    def keep_task_note(self, note: str) -> None:
+        """The running task instance's note (what a waiting step waits for; "" clears it); never fails a task."""
+        try:
+            if self.api is not None:
+                map_index = getattr(self.ti, "map_index", None)
+                self.api.set_task_note(self.run_id, self.ti.task_id, -1 if map_index is None else map_index,
+                                       clip(note), dag_id=self.dag_id)
+        except Exception:  # noqa: BLE001 - a note must never fail the step it describes
+            log.warning("Could not write the task's note", exc_info=True)

@@ -1,18 +1,18 @@
-"""An absence run's note: who, when, buddy, approval, and what was done or undone, at a glance.
+"""An absence run's note: where the absence stands, first, then who, when, buddy, approval and what was done.
 
-Airflow shows a run's note in the runs list and on the run's page. Each task of the absence
-rewrites the whole note from the plan and the steps' records, so it is always current and a
-retry writes the same note again. (Tasks write it through the REST API: the Task SDK has no
-call for it.)
+Airflow shows a run's note on the run's page (its first line in the grid and lists), so the first
+line carries the absence at a glance: "Maya Patel · Dec 7–11 · waiting for Allison Reed's approval
+until Dec 7". Each task of the absence rewrites the whole note from the plan and the steps' records,
+so it is always current and a retry writes the same note again. (Tasks write it through the REST
+API: the Task SDK has no call for it.)
 """
 
 from __future__ import annotations
 
-from ooo.absence import Absence
 from ooo.plan import Plan
 from ooo.records import ApprovalAnswer, Records
-from ooo.templates import local_time, render
-from ooo.timeline import Timeline
+from ooo.team import Team
+from ooo.templates import counted, day_range, local_time, month_day, render
 
 #: Airflow keeps at most this many characters of a note.
 NOTE_MAX_CHARS = 1000
@@ -23,25 +23,68 @@ def clip(note: str) -> str:
     return note if len(note) <= NOTE_MAX_CHARS else note[: NOTE_MAX_CHARS - 1] + "…"
 
 
-def approval_state(absence: Absence, timeline: Timeline, answer: ApprovalAnswer | None,
-                   waiting: bool = False) -> str:
-    """The approval as ops read it: not needed, waiting, approved by whom, or why not."""
-    manager = absence.manager.name if absence.manager else "a manager"
+def responder(answer: ApprovalAnswer, plan: Plan, team: Team | None) -> str:
+    """Who answered, by their roster name (an Airflow login is the person's email), never an account name."""
+    user = answer.responded_by_user or {}
+    for login in (user.get("name"), user.get("id")):
+        if team and (name := team.name_of(str(login or ""))):
+            return name
+    if answer.recorded and user.get("name"):
+        return str(user["name"])
+    asked = plan.asked
+    return asked.name if asked else str(user.get("name") or "the manager")
+
+
+def approval_state(plan: Plan, answer: ApprovalAnswer | None, waiting: bool = False, team: Team | None = None) -> str:
+    """The approval as ops read it: not needed, waiting for whom until when, approved by whom, or why not."""
+    absence, asked = plan.absence, plan.asked
+    name = asked.name if asked else "a manager"
     if absence.is_unexpected:
         return "not needed (unexpected absence)"
     if absence.approved_by is not None:
         return f"approved by {absence.approved_by.name} (recorded when filed)"
     if answer is None or not (answer.chosen_options or answer.timedout):
         if waiting:
-            deadline = local_time(timeline.approval_deadline, absence.employee.timezone)
-            return f"waiting for {manager} until {deadline}"
+            deadline = local_time(plan.timeline.approval_deadline, absence.employee.timezone)
+            why = f" ({plan.approver_why}, so their deputy answers)" if plan.approver_why else ""
+            return f"waiting for {name}{why} until {deadline}"
         return "not given"
-    who = (answer.responded_by_user or {}).get("name") or manager
+    if answer.timedout:
+        return f"not approved: no answer from {name} by the start"
+    who = responder(answer, plan, team)
     if answer.approved:
         return f"approved by {who}"
-    if answer.timedout:
-        return f"not approved: no answer from {manager} by the start"
     return f"rejected by {who}" + (f": {answer.reason}" if answer.reason else "")
+
+
+def headline(plan: Plan, answer: ApprovalAnswer | None, records: Records, waiting: bool = False,
+             team: Team | None = None) -> str:
+    """The note's first line: who, the days, and where the absence stands, in words."""
+    absence, timeline = plan.absence, plan.timeline
+    head = f"{absence.employee.name} · {day_range(absence.start, absence.end)}"
+    back = month_day(timeline.return_day)
+    if cancelled := plan.cancelled:
+        by = (team.name_of(cancelled.by) if team else None) or cancelled.by or "ops"
+        return f"{head} · cancelled by {by}" + (f" on {month_day(cancelled.at)}" if cancelled.at else "")
+    if answer is not None and not answer.recorded and (answer.chosen_options or answer.timedout) \
+            and not answer.approved:
+        if answer.timedout:
+            return f"{head} · not approved: no answer by {month_day(timeline.approval_deadline)}"
+        return f"{head} · rejected by {responder(answer, plan, team)}"
+    if waiting or (not absence.is_unexpected and absence.approved_by is None and answer is None):
+        asked = plan.asked.name if plan.asked else "the manager"
+        return f"{head} · waiting for {asked}'s approval until {month_day(timeline.approval_deadline)}"
+    if records.return_digest and records.return_digest.message_id:
+        return f"{head} · back {back} · digest sent"
+    if records.auto_reply_off and records.auto_reply_off.verified:
+        return f"{head} · back {back}"
+    if (records.auto_reply_on and records.auto_reply_on.enabled) or records.reviews:
+        return f"{head} · out · back {back}"
+    if records.team_notice and records.team_notice.ts:
+        return f"{head} · announced · auto-reply on {month_day(absence.start)}"
+    notice = timeline.moments.get("team_notice")
+    told = f" · team told {month_day(notice.at)}" if notice and not notice.skip else ""
+    return f"{head} · {'unexpected' if absence.is_unexpected else 'approved'}{told}"
 
 
 def done_so_far(records: Records, reviews_planned: int) -> list[str]:
@@ -49,8 +92,8 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
     done = []
     cleanup = records.calendar_cleanup
     if cleanup and cleanup.ooo_event_id:
-        done.append(f"out-of-office block, {len(cleanup.declined)} meetings declined, "
-                    f"{len(cleanup.reschedule_emails)} reschedule notes")
+        done.append(f"out-of-office block, {counted(len(cleanup.declined), 'meeting')} declined, "
+                    f"{counted(len(cleanup.reschedule_emails), 'reschedule note')}")
     for post, phrase in ((records.team_notice, "team notice"), (records.buddy_handover, "buddy handover"),
                          (records.voicemail_reminder, "voicemail script")):
         if post and post.ts:
@@ -59,7 +102,7 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
         done.append("auto-reply on")
     if records.reviews:
         raised = sum(len(r.raised) for r in records.reviews)
-        done.append(f"SMS reviews {len(records.reviews)}/{reviews_planned} ({raised} texts raised)")
+        done.append(f"SMS reviews {len(records.reviews)}/{reviews_planned} ({counted(raised, 'text')} raised)")
     if records.auto_reply_off and records.auto_reply_off.verified:
         done.append("auto-reply off")
     if records.return_digest and records.return_digest.message_id:
@@ -68,11 +111,13 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
 
 
 def run_note(plan: Plan, answer: ApprovalAnswer | None, records: Records, waiting: bool = False,
-             undone: str | None = None) -> str:
+             undone: str | None = None, team: Team | None = None) -> str:
     """The note of the absence planned as ``plan`` (changes included)."""
     absence, timeline = plan.absence, plan.timeline
+    filed_by = (team.name_of(absence.filed_by) if team else None) or absence.filed_by
     note = render("run_note.md", absence=absence, timeline=timeline,
-                  approval=approval_state(absence, timeline, answer, waiting),
+                  headline=headline(plan, answer, records, waiting, team), filed_by=filed_by,
+                  approval=approval_state(plan, answer, waiting, team),
                   done=done_so_far(records, len(timeline.reviews)), warnings=plan.warnings,
-                  changes=[c.summary for c in plan.changes], undone=undone).strip()
+                  changes=[c.summary for c in plan.changes if c.kind != "cancelled"], undone=undone).strip()
     return clip(note)

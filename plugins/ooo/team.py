@@ -39,6 +39,7 @@ class Person:
     slack_id: str | None = None
     justcall_number: str | None = None
     hubspot_owner_id: str | None = None
+    deputy: str | None = None  # a manager's stand-in: answers the approvals while the manager is out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Person:
@@ -71,6 +72,7 @@ class Team:
     people: tuple[Person, ...]
     cc_request_contacts: tuple[str, ...] = field(default=())
     max_out_at_once: int = 2  # more people out on one day than this: the approver is warned
+    approvers: tuple[str, ...] = ()  # Airflow logins that may record an approval when filing (approved_by)
 
     def person(self, email: str) -> Person | None:
         wanted = email.strip().lower()
@@ -99,6 +101,11 @@ class Team:
 
     def time_of(self, step: str) -> dt.time:
         return self.times[step]
+
+    def name_of(self, login: str | None) -> str | None:
+        """The roster name of an Airflow login (a person's login is their email); None if not in the roster."""
+        person = self.person(login) if login else None
+        return person.name if person else None
 
 
 def team_file() -> Path:
@@ -139,6 +146,7 @@ def parse_team(raw: object, source: str = "team file") -> Team:
             people=people,
             cc_request_contacts=tuple(c.lower() for c in settings.get("cc_request_contacts") or ()),
             max_out_at_once=int(settings.get("max_out_at_once", 2)),
+            approvers=tuple(str(a).strip().lower() for a in settings.get("approvers") or ()),
         )
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
         raise RosterError(f"{source}: {exc!r}") from exc
@@ -157,6 +165,7 @@ def _person(raw: dict) -> Person:
         slack_id=raw.get("slack_id") or None,
         justcall_number=str(raw["justcall_number"]) if raw.get("justcall_number") else None,
         hubspot_owner_id=str(raw["hubspot_owner_id"]) if raw.get("hubspot_owner_id") else None,
+        deputy=(raw.get("deputy") or None) and raw["deputy"].strip().lower(),
     )
     if person.role not in ROLES:
         raise ValueError(f"{person.email}: role must be one of {', '.join(ROLES)}")
@@ -169,9 +178,14 @@ def _check_references(team: Team, source: str) -> None:
     if len(set(emails)) != len(emails):
         raise RosterError(f"{source}: an email appears twice in people")
     for p in team.people:
-        for what, ref in (("manager", p.manager), ("buddy", p.buddy)):
+        for what, ref in (("manager", p.manager), ("buddy", p.buddy), ("deputy", p.deputy)):
             if ref and team.person(ref) is None:
                 raise RosterError(f"{source}: {p.email}'s {what} {ref} is not in people")
+        if p.deputy and p.role != "manager":
+            raise RosterError(f"{source}: {p.email} has a deputy but is not a manager: only managers' approvals "
+                              "go to a deputy")
+        if p.deputy and p.deputy == p.email:
+            raise RosterError(f"{source}: {p.email} cannot be their own deputy")
     missing = {"team_notice", "auto_reply_on", "sms_review", "return_digest"} - set(team.times)
     if missing:
         raise RosterError(f"{source}: times lacks {', '.join(sorted(missing))}")
@@ -195,3 +209,12 @@ def team_for_run() -> Team:
     from airflow.sdk import Variable
 
     return load_team(Variable.get(TEAM_FILE_VARIABLE, default=None))
+
+
+def team_anywhere() -> Team:
+    """:func:`team_for_run` where Airflow's Variables can be read; elsewhere (a callback, a server, a
+    test, the CLI) the file ``OOO_TEAM_FILE`` names or the sample."""
+    try:
+        return team_for_run()
+    except Exception:  # noqa: BLE001 - no Variable backend here
+        return load_team()

@@ -61,6 +61,40 @@ def short_date(value: dt.date | dt.datetime | str) -> str:
     return f"{value:%a %b} {value.day}"
 
 
+def month_day(value: dt.date | dt.datetime | str) -> str:
+    """``Dec 7``."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value:%b} {value.day}"
+
+
+def day_range(start: dt.date, end: dt.date) -> str:
+    """``Dec 7–11``, ``Nov 30–Dec 4``, ``Dec 7``; with the years when they differ (``Dec 28, 2026–Jan 4, 2027``)."""
+    if start == end:
+        return month_day(start)
+    if start.year != end.year:
+        return f"{month_day(start)}, {start.year}–{month_day(end)}, {end.year}"
+    if start.month == end.month:
+        return f"{month_day(start)}–{end.day}"
+    return f"{month_day(start)}–{month_day(end)}"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 meeting``, ``2 meetings``: a count that agrees with its noun."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def https_link(url: object) -> str | None:
+    """``url`` if it is a plain https link; None for anything else (``javascript:``, ``http:``, markup), which is
+    then shown as text: links built from what a vendor sent never run code or leave TLS."""
+    if not isinstance(url, str):
+        return None
+    link = url.strip()
+    if not link.lower().startswith("https://") or any(c.isspace() or c in '<>"\'|`' for c in link):
+        return None
+    return link
+
+
 def local_time(value: dt.datetime | str, tz: str | None = None) -> str:
     """``Tue Dec 1, 4:05 PM MST`` in ``tz`` (the employee's zone)."""
     if isinstance(value, str):
@@ -83,7 +117,8 @@ def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
         keep_trailing_newline=False,
         finalize=finalize,
     )
-    env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time)
+    env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time, month_day=month_day)
+    env.globals.update(counted=counted, day_range=day_range)
     return env
 
 

@@ -14,12 +14,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ooo import code_version
-from ooo.absence import AbsenceRejected, coverage_warnings, overlapping, parse_absence, which_in_flight
+from ooo.absence import (
+    Absence,
+    AbsenceRejected,
+    AbsencesInFlight,
+    coverage_warnings,
+    filed_before,
+    out_between,
+    overlapping,
+    parse_absence,
+    which_in_flight,
+)
 from ooo.airflow_api import IN_FLIGHT
 from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
 from ooo.records import Records
 from ooo.run import AbsenceRun
 from ooo.run_note import run_note
+from ooo.team import Person, Team
 from ooo.templates import markdown_escape
 from ooo.timeline import Timeline, plan_timeline
 
@@ -47,8 +58,17 @@ def validate_absence(params: dict[str, Any], context: dict[str, Any]) -> list[di
         return which_in_flight(
             near, lambda ids: ti.get_dr_count(dag_id=ti.dag_id, run_ids=ids, states=list(IN_FLIGHT)))
 
+    @cache
+    def filed_at(run_id: str) -> Any:
+        return _filed_at(run.dag_id, run_id)
+
+    def filed_earlier(start: dt.date, end: dt.date) -> list[str]:
+        """What can reject this absence: the absences in flight filed before it (not the ones after)."""
+        return filed_before(in_flight(start, end), run.run_id, filed_at)
+
     try:
-        absence = parse_absence(params, team, requested_at, in_flight)
+        absence = parse_absence(params, team, requested_at, filed_earlier,
+                                filed_by=getattr(dag_run, "triggering_user_name", None))
     except AbsenceRejected as rejected:
         for problem in rejected.problems:
             log.error("Rejected: %s", problem)
@@ -73,7 +93,9 @@ def validate_absence(params: dict[str, Any], context: dict[str, Any]) -> list[di
         log.info("%-18s %s%s", name, local(moment.at, timeline), f"  (skipped: {moment.skip})" if moment.skip else "")
     for review in timeline.reviews:
         log.info("%-18s %s", "sms_review", review.label)
-    plan = Plan(absence, timeline, warnings=tuple(warnings), code=code_version())
+    approver, approver_why = approver_for(absence, team, requested_at, in_flight)
+    plan = Plan(absence, timeline, warnings=tuple(warnings), code=code_version(), approver=approver,
+                approver_why=approver_why)
     if params.get("dry_run") is True:  # preview only: every later task skips, nothing changes
         from ooo.preview import dry_run, dry_run_note
 
@@ -83,8 +105,34 @@ def validate_absence(params: dict[str, Any], context: dict[str, Any]) -> list[di
         run.keep_note(dry_run_note(shown))
         return []  # no review days: the mapped sms_review has nothing to expand
     ti.xcom_push(key=PLAN_KEY, value=plan.to_dict())
-    run.keep_note(run_note(plan, None, Records()))  # nothing done yet
+    run.keep_note(run_note(plan, None, Records(), team=team))  # nothing done yet
     return [r.to_dict() for r in timeline.reviews]
+
+
+def approver_for(absence: Absence, team: Team, now: dt.datetime,
+                 in_flight: AbsencesInFlight) -> tuple[Person | None, str]:
+    """Who answers the approval: the employee's manager, or their deputy while the manager is out
+    on the day it is asked (an absence of theirs in flight); and why, when it is the deputy."""
+    manager = absence.manager
+    if manager is None or absence.is_unexpected or absence.approved_by is not None:
+        return manager, ""
+    today = now.astimezone(manager.tz).date()
+    out = out_between(manager.email, today, today, in_flight)
+    deputy = team.person(manager.deputy) if manager.deputy else None
+    if out is None or deputy is None or deputy.email == absence.employee.email:
+        return manager, ""
+    return deputy, f"{manager.name} is out until {out[1]}"
+
+
+def _filed_at(dag_id: str, run_id: str) -> Any:
+    """When Airflow created the run (its ``queued_at``), through the REST API; None when unknown."""
+    from ooo.airflow_api import AirflowApi
+
+    try:
+        return AirflowApi.from_connection().run(run_id, dag_id=dag_id).get("queued_at")
+    except Exception:  # noqa: BLE001 - unknown: the clash counts, as before this rule
+        log.warning("Could not read when %s was filed: it counts as filed before this one", run_id, exc_info=True)
+        return None
 
 
 def local(moment: dt.datetime, timeline: Timeline) -> str:

@@ -33,7 +33,7 @@ def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
         google.update_vacation(desired_settings(ctx))
         auto_reply = True
         ctx.log.info("auto-reply now says back on %s", ctx.timeline.return_day.isoformat())
-    told = tell_team_and_buddy(ctx, SlackEvent.BACK_EARLY, "back_early_notice.slack", anything_done=block_cut,
+    told = tell_team_and_buddy(ctx, SlackEvent.BACK_EARLY, "back_early_notice.slack",
                                version=f"-{ctx.absence.end}")  # each new end date is news
     return BackEarly(block_cut=block_cut, restored=restored, auto_reply_updated=auto_reply,
                      team_corrected=told.team_corrected, buddy_told=told.buddy_told)

@@ -35,7 +35,6 @@ def cancel_absence(ctx: StepContext) -> Cancellation:
         auto_reply = auto_reply_off(ctx)
     else:
         ctx.log.info("the auto-reply is not the one this absence set: left as it is")
-    told = tell_team_and_buddy(ctx, SlackEvent.CANCELLED, "cancellation_notice.slack",
-                               anything_done=bool(deleted or restored))
+    told = tell_team_and_buddy(ctx, SlackEvent.CANCELLED, "cancellation_notice.slack")
     return Cancellation(deleted_events=deleted, restored=restored, auto_reply_off=auto_reply is not None,
                         team_corrected=told.team_corrected, buddy_told=told.buddy_told)

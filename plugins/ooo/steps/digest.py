@@ -22,7 +22,7 @@ from ooo.records import ReturnDigest, ReviewedText
 from ooo.services.once import write_once
 from ooo.steps.context import StepContext
 from ooo.steps.mail import automated_email
-from ooo.templates import html_to_text, local_time, long_date, render
+from ooo.templates import html_to_text, https_link, local_time, long_date, render
 from ooo.times import event_time, maybe_instant
 
 if TYPE_CHECKING:
@@ -65,9 +65,10 @@ class MissedMeeting:
     start: dt.datetime
     end: dt.datetime
     agenda: str
-    docs: list[dict[str, str]]
-    link: str | None  # the calendar event
-    recording_url: str | None = None
+    docs: list[dict[str, str | None]]
+    link: str | None  # the calendar event (https only)
+    recording_url: str | None = None  # https only
+    recording_text: str | None = None  # a recording link that is not https: shown as text, never as a link
     summary: list[SummaryLine] = field(default_factory=list)
 
 
@@ -113,8 +114,8 @@ class Digest:
 # -- collect ------------------------------------------------------------------------------------
 def collect_digest(ctx: StepContext) -> Digest:
     """Everything the digest shows, read from the services now."""
-    since = ctx.timeline.out_from
-    until = max(ctx.timeline.back_at, ctx.now)
+    # While they were out: to the return moment as planned (or as shortened), whatever day it is sent.
+    since, until = ctx.timeline.out_from, ctx.timeline.back_at
     meetings = _missed_meetings(ctx)
     fathom_linked = _link_recordings(ctx, meetings, since, until)
     reviews = _reviews(ctx)
@@ -142,9 +143,9 @@ def _tagged(ctx: StepContext, since: dt.datetime, until: dt.datetime) -> list[Co
     groups: dict[str, CompanyGroup] = {}
     for m in sorted(found, key=lambda m: m.at, reverse=True):
         name = m.company or "No company on record"
-        group = groups.setdefault(name, CompanyGroup(name, hubspot.company_url(m.company_id), []))
+        group = groups.setdefault(name, CompanyGroup(name, https_link(hubspot.company_url(m.company_id)), []))
         author = owners.get(m.author, m.author) if m.kind == "note" else m.author
-        group.items.append(TaggedItem(m.kind, m.at, author or "someone", m.text, m.url))
+        group.items.append(TaggedItem(m.kind, m.at, author or "someone", m.text, https_link(m.url)))
     return sorted(groups.values(), key=lambda g: g.latest, reverse=True)
 
 
@@ -164,10 +165,12 @@ def _missed_meetings(ctx: StepContext) -> list[MissedMeeting]:
         if (e.get("status") == "cancelled" or e.get("eventType", "default") != "default" or not start or not end
                 or not others or not all(ctx.team.is_internal(a.get("email", "")) for a in guests)):
             continue
-        docs = [{"title": a.get("title") or a.get("fileUrl", ""), "url": a.get("fileUrl", "")}
+        docs = [{"title": a.get("title") or a["fileUrl"], "url": https_link(a["fileUrl"]),
+                 "raw": None if https_link(a["fileUrl"]) else str(a["fileUrl"])}
                 for a in e.get("attachments") or [] if a.get("fileUrl")]
         missed.append(MissedMeeting(title=e.get("summary") or "(no title)", start=start, end=end,
-                                    agenda=html_to_text(e.get("description")), docs=docs, link=e.get("htmlLink")))
+                                    agenda=html_to_text(e.get("description")), docs=docs,
+                                    link=https_link(e.get("htmlLink"))))
     return sorted(missed, key=lambda m: m.start)
 
 
@@ -189,7 +192,8 @@ def _link_recordings(ctx: StepContext, meetings: list[MissedMeeting], since: dt.
         match = alike[0] if alike else (overlapping[0] if len(overlapping) == 1 else None)
         if match:
             recordings.remove(match)
-            meeting.recording_url = match.url
+            meeting.recording_url = https_link(match.url)
+            meeting.recording_text = None if meeting.recording_url else match.url or None
             meeting.summary = _summary_lines(match.summary)
     return True
 

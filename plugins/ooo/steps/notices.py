@@ -13,6 +13,7 @@ from ooo.keys import SlackEvent
 from ooo.records import BuddyHandover, DeclinedMeeting, OrganisedMeeting, SlackPost
 from ooo.steps.context import StepContext
 from ooo.steps.slack_posts import mention, post_once, user_id
+from ooo.team import Person
 from ooo.templates import Mrkdwn, local_time, render, slack_escape
 from ooo.times import maybe_instant
 
@@ -64,9 +65,10 @@ def voicemail_reminder(ctx: StepContext) -> SlackPost:
     return dataclasses.replace(posted, user=user)
 
 
-def ask_manager(ctx: StepContext, link: str) -> SlackPost:
-    """A DM to the manager: the absence to approve, with a link to the approval in Airflow."""
-    manager = ctx.absence.manager
+def ask_manager(ctx: StepContext, link: str, manager: Person | None = None, why: str = "") -> SlackPost:
+    """A DM to whoever approves (the manager, or ``manager`` their deputy, ``why``): the absence to approve,
+    with a link to the approval in Airflow."""
+    manager = manager or ctx.absence.manager
     if manager is None:
         ctx.log.info("%s has no manager in the roster: the approval waits in Airflow only",
                      ctx.absence.employee.name)
@@ -75,7 +77,7 @@ def ask_manager(ctx: StepContext, link: str) -> SlackPost:
     user = user_id(ctx, manager)
     text = render("approval_request.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
                   manager_mention=mention(ctx, manager), employee_mention=mention(ctx, ctx.absence.employee),
-                  link=Mrkdwn(f"<{slack_escape(link)}|Open the approval in Airflow>"),
+                  link=Mrkdwn(f"<{slack_escape(link)}|Open the approval in Airflow>"), asked_why=why,
                   deadline=ctx.timeline.approval_deadline, tz=manager.timezone)
     posted = post_once(ctx, slack.open_dm(user), SlackEvent.APPROVAL_REQUEST, text,
                        f"approval request to {manager.name}")

@@ -75,12 +75,12 @@ class Told:
     buddy_told: SlackPost | None = None
 
 
-def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str, anything_done: bool,
-                        version: str = "") -> Told:
-    """Thread ``template`` under the team notice, and tell the buddy (under the handover DM if any).
+def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str, version: str = "") -> Told:
+    """Thread ``template`` under the team notice, and tell the buddy under their handover DM.
 
     Found by the posts' metadata, so a notice whose step was stopped half-way is found too. The
-    buddy hears only when the absence had begun to happen (something done, or announced).
+    buddy hears only if they were told of the absence (their handover DM is there): a buddy who
+    never heard of it gets no "cancelled" or "back early" about it.
     """
     slack = ctx.services.slack
     floor = history_floor(ctx)
@@ -95,7 +95,7 @@ def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str,
         team_corrected = post_once(ctx, channel, event_type, render(template, **common, for_buddy=False),
                                    "correction under the team notice", key=correction_key(ctx.key, "team", version),
                                    thread_ts=notice["ts"])
-    if handover is not None or notice is not None or anything_done:
+    if handover is not None:
         buddy_told = post_once(ctx, buddy_dm, event_type, render(template, **common, for_buddy=True),
                                f"note to the buddy {ctx.absence.buddy.name}",
                                key=correction_key(ctx.key, "buddy", version),
