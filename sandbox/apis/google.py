@@ -950,7 +950,9 @@ class GoogleApi(Api):
     def _view(self, e: dict[str, Any], calendar: str) -> dict[str, Any]:
         out = {k: copy.deepcopy(v) for k, v in e.items() if not k.startswith("_")}
         out["etag"] = '"' + hashlib.sha1(f"{e['id']}{e['updated']}".encode()).hexdigest()[:16] + '"'
-        out["htmlLink"] = f"{self.sandbox.base_url}/#google-event-{e['id']}"
+        # Google's own form: https, the event id and calendar base64url-encoded (the sandbox page has no event pages).
+        eid = base64.urlsafe_b64encode(f"{e['id']} {calendar}".encode()).decode().rstrip("=")
+        out["htmlLink"] = f"https://www.google.com/calendar/event?eid={eid}"
         out["organizer"]["self"] = out["organizer"]["email"] == calendar
         out["creator"]["self"] = out["creator"]["email"] == calendar
         for a in out.get("attendees", []):

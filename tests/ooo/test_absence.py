@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pendulum
@@ -11,6 +12,7 @@ from ooo.absence import (
     Absence,
     AbsenceRejected,
     coverage_warnings,
+    filed_before,
     out_between,
     overlapping,
     parse_absence,
@@ -34,9 +36,9 @@ def params(**overrides):
     return base
 
 
-def problems(team, runs=None, now=NOW, **overrides) -> list[str]:
+def problems(team, runs=None, now=NOW, filed_by="hr-integration", **overrides) -> list[str]:
     with pytest.raises(AbsenceRejected) as caught:
-        parse_absence(params(**overrides), team, now, runs)
+        parse_absence(params(**overrides), team, now, runs, filed_by=filed_by)
     return caught.value.problems
 
 
@@ -180,10 +182,34 @@ def test_a_very_long_note_is_refused(team):
     assert problems(team, note="x" * 501) == ["note is 501 characters long; keep it under 500."]
 
 
-def test_an_approval_recorded_when_filing_names_the_manager(team):
-    absence = parse_absence(params(approved_by=ALLISON), team, NOW)
+def test_an_approval_recorded_when_filing_names_the_manager_and_who_filed(team):
+    absence = parse_absence(params(approved_by=ALLISON), team, NOW, filed_by="hr-integration")
     assert absence.approved_by is not None and absence.approved_by.name == "Allison Reed"
+    assert absence.filed_by == "hr-integration"
     assert Absence.from_dict(absence.to_dict()) == absence
+    by_herself = parse_absence(params(approved_by=ALLISON), team, NOW, filed_by=ALLISON)
+    assert by_herself.approved_by is not None
+
+
+def test_an_approval_is_believed_only_from_someone_allowed_to_record_it(team):
+    [problem] = problems(team, approved_by=ALLISON, filed_by="ops")
+    assert problem == ("approved_by can be recorded only by an approvals login (team.approvers: hr-integration) "
+                       "or by Allison Reed themself, not by ops: leave approved_by empty to ask for the approval.")
+    assert problems(team, approved_by=ALLISON, filed_by=None)[0].startswith("approved_by can be recorded only by")
+
+
+def test_the_approver_is_the_employees_manager_or_their_deputy(team):
+    deputy = parse_absence(params(approved_by="casey.morgan@yellowstonelocal.com"), team, NOW,
+                           filed_by="hr-integration")  # Casey is Allison's deputy
+    assert deputy.approved_by is not None and deputy.approved_by.name == "Casey Morgan"
+    lena = "lena.fischer@yellowstonelocal.com"  # her manager is Casey, whose deputy is Allison
+    assert parse_absence(params(employee=lena, approved_by=ALLISON), team, NOW, filed_by=ALLISON).approved_by
+    # Sam's manager is Allison: a manager outside that line may not approve for him.
+    custom = dataclasses.replace(team, people=tuple(
+        dataclasses.replace(p, deputy=None) if p.email == ALLISON else p for p in team.people))
+    [problem] = problems(custom, employee=SAM, approved_by="casey.morgan@yellowstonelocal.com")
+    assert problem == ("approved_by Casey Morgan is not Sam Okafor's manager Allison Reed: leave approved_by empty "
+                       "to ask for the approval.")
 
 
 def test_only_a_manager_in_the_roster_can_have_approved(team):
@@ -234,3 +260,13 @@ def test_an_absence_at_the_ends_of_the_calendar_is_refused_not_crashed(team):
     assert problems(team, runs=in_flight(), kind="unexpected", start_date="9999-12-30", end_date="9999-12-31") == [
         "start_date 9999-12-30 is more than two years away: check the year.",
         "end_date 9999-12-31 is more than two years away: check the year."]
+
+
+def test_of_two_clashing_absences_the_one_filed_first_stands_whichever_checks_first():
+    first, second = (run_id_for(MAYA, "2026-12-07", "2026-12-11"), run_id_for(JORDAN, "2026-12-08", "2026-12-09"))
+    filed = {first: "2026-12-01T10:00:00.100000+00:00", second: "2026-12-01T10:00:00.400000+00:00"}
+    assert filed_before([first], second, filed.get) == [first]  # the later one sees the earlier: rejected
+    assert filed_before([second], first, filed.get) == []  # the earlier one ignores the later: kept
+    same = dict.fromkeys(filed, "2026-12-01T10:00:00+00:00")  # the same moment: the run id decides
+    assert (filed_before([second], first, same.get), filed_before([first], second, same.get)) == ([second], [])
+    assert filed_before([first], second, {}.get) == [first]  # unknown: counts, as before the rule

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 import pytest
 
@@ -34,7 +35,7 @@ class FlakyAirflow(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != "Bearer t":
             return self._send(401, {"detail": "Not authenticated"})
         if self.command == "PATCH" and path.startswith("/api/v2/dags/ooo_absence/dagRuns/"):
-            self.notes[path.rsplit("/", 1)[1]] = body["note"]
+            self.notes[unquote(path.rsplit("/", 1)[1])] = body["note"]
             return self._send(200, {"note": body["note"]})
         if self.command == "POST" and path == "/api/v2/dags/ooo_absence/dagRuns":
             return self._send(200, {"dag_run_id": body["dag_run_id"]})
@@ -86,3 +87,11 @@ def test_a_filing_answered_500_is_not_filed_again(server):
         AirflowApi(server.url, "ooo-bot", "pw").trigger("ooo_absence", "absence__b", {"employee": "b@example.com"})
     assert [(m, p) for m, p, _ in server.seen] == [
         ("POST", "/auth/token"), ("POST", "/auth/token"), ("POST", "/api/v2/dags/ooo_absence/dagRuns")]
+
+
+def test_every_path_segment_is_quoted_so_a_run_id_cannot_reach_another_resource(server):
+    hostile = "absence__a/../../variables/x?y#z"
+    AirflowApi(server.url, "ooo-bot", "pw").set_note(hostile, "note")
+    [(method, path, _)] = [s for s in server.seen if s[0] == "PATCH"]
+    assert path == "/api/v2/dags/ooo_absence/dagRuns/absence__a%2F..%2F..%2Fvariables%2Fx%3Fy%23z"
+    assert server.notes == {hostile: "note"}  # one segment, the run id it was given

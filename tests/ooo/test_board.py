@@ -19,9 +19,9 @@ APPROVED = {"chosen_options": ["Approve"], "params_input": {"reason": ""}}
 REJECTED = {"chosen_options": ["Reject"], "params_input": {"reason": "Quarter end"}}
 
 
-def plan(team, employee=MAYA, start="2026-12-07", end="2026-12-11", **params):
+def plan(team, employee=MAYA, start="2026-12-07", end="2026-12-11", filed_by=None, **params):
     absence = parse_absence({"employee": employee, "start_date": start, "end_date": end, "kind": "planned",
-                             "reachable": False, **params}, team, FILED)
+                             "reachable": False, **params}, team, FILED, filed_by=filed_by)
     return {"absence": absence.to_dict(), "timeline": plan_timeline(absence, team, FILED).to_dict()}
 
 
@@ -76,12 +76,15 @@ def test_the_window_is_today_and_the_next_30_days(team):
     assert states([run], utc(2026, 11, 6, 18)) == []  # 31 days
 
 
-@pytest.mark.parametrize("run", [
-    pytest.param(dict(answer=REJECTED, tasks={"approval": "success"}), id="rejected"),
-    pytest.param(dict(state="success", tasks={"approval": "success"}), id="ended-without-an-answer"),
+@pytest.mark.parametrize("run, detail", [
+    pytest.param(dict(answer=REJECTED, tasks={"approval": "success"}), "by Allison Reed", id="rejected"),
+    pytest.param(dict(answer={"chosen_options": ["Reject"], "timedout": True}, tasks={"approval": "success"}),
+                 "no answer by Dec 7", id="no-answer"),
+    pytest.param(dict(state="success", tasks={"approval": "success"}), "not approved", id="ended-without-an-answer"),
 ])
-def test_nobody_is_out_when_not_approved(team, run):
-    assert states([facts(team, **run)], utc(2026, 12, 8, 18)) == []
+def test_nobody_is_out_when_not_approved(team, run, detail):
+    [row] = board_rows([facts(team, **run)], utc(2026, 12, 8, 18), team=team)
+    assert (row.state, row.detail, row.out_today, row.happening) == ("rejected", detail, False, False)
 
 
 def test_runs_that_are_not_absences_are_left_out(team):
@@ -93,15 +96,25 @@ def test_runs_that_are_not_absences_are_left_out(team):
 
 def test_unexpected_and_pre_approved_absences_need_no_answer(team):
     sick = facts(team, kind="unexpected", tasks={"approval": "skipped"})
-    recorded = facts(team, employee=PRIYA, approved_by="allison.reed@yellowstonelocal.com")
+    recorded = facts(team, employee=PRIYA, approved_by="allison.reed@yellowstonelocal.com", filed_by="hr-integration")
     assert states([sick, recorded], utc(2026, 12, 8, 18)) == [(MAYA, "out"), (PRIYA, "out")]
 
 
-def test_a_stopped_run_says_so_until_its_return_day(team):
-    stopped = facts(team, state="failed", answer=APPROVED)
-    assert states([stopped], utc(2026, 12, 1, 18)) == [(MAYA, "stopped")]
-    cancelled_while_waiting = facts(team, state="failed", tasks={"approval": "failed"})
-    assert states([cancelled_while_waiting], utc(2026, 12, 1, 18)) == [(MAYA, "stopped")]
+def test_a_broken_run_says_failed_and_a_cancelled_one_says_cancelled_and_by_whom(team):
+    broken = facts(team, state="failed", answer=APPROVED)
+    [row] = board_rows([broken], utc(2026, 12, 8, 18), team=team)
+    assert (row.state, row.out_today) == ("failed", True)  # she may well be out: see the run
+    cancelled = facts(team, state="success", answer=APPROVED)
+    cancel = {"summary": "cancelled by ops on Tue Dec 1", "by": "allison.reed@yellowstonelocal.com",
+              "at": "2026-12-01T18:00:00+00:00", "kind": "cancelled"}
+    cancelled = dataclasses.replace(cancelled, plan={**cancelled.plan, "changes": [cancel]})
+    [row] = board_rows([cancelled], utc(2026, 12, 8, 18), team=team)
+    assert (row.state, row.detail, row.out_today) == ("cancelled", "by Allison Reed on Dec 1", False)
+
+
+def test_an_awaiting_approval_says_by_whom_and_by_when(team):
+    [row] = board_rows([facts(team, tasks={"approval": "awaiting_input"})], utc(2026, 11, 24, 17), team=team)
+    assert (row.state, row.detail) == ("awaiting approval", "Allison Reed, by Dec 7")
 
 
 def test_a_shortened_absence_shows_its_new_end(team):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 
@@ -12,6 +13,7 @@ from ooo.absence import AbsenceRejected, parse_absence
 from ooo.cli import main
 from ooo.preview import preview
 from ooo.timeline import plan_timeline
+from tests.ooo.test_airflow_api import server  # noqa: F401 - the fake API server fixture
 
 MAYA = "maya.patel@yellowstonelocal.com"
 JORDAN = "jordan.reyes@yellowstonelocal.com"
@@ -97,3 +99,84 @@ def test_with_an_airflow_password_absences_in_flight_are_checked_through_the_res
                                     "this absence: choose another buddy in backup_buddy."]
     assert asked == [("GET", "dags/ooo_absence/dagRuns", ["queued", "running"], 0),
                      ("GET", "dags/ooo_absence/dagRuns", ["queued", "running"], 100)]
+
+
+# -- a person never gets a traceback ----------------------------------------------------------------
+RUN = "absence__maya.patel@yellowstonelocal.com__2026-12-07__2026-12-11"
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def airflow(server, monkeypatch):  # noqa: F811 - the fake API server of test_airflow_api
+    monkeypatch.setenv("OOO_AIRFLOW_URL", server.url)
+    monkeypatch.setenv("OOO_AIRFLOW_PASSWORD", "pw")
+    return server
+
+
+@pytest.mark.parametrize("command", [["cancel", "--run-id", RUN], ["shorten", "--run-id", RUN, "--end", "2026-12-08"],
+                                     ["digest-preview", "--run-id", RUN]])
+def test_a_missing_run_is_one_line_exit_2_and_nothing_filed(capsys, airflow, command):
+    code, _, err = run_cli(capsys, *command)
+    assert code == 2 and one_line(err) == (f"ooo: There is no absence run {RUN!r}: copy the run id from ooo_absence's "
+                                           "runs (absence__<employee>__<first day>__<last day>).")
+    assert [m for m, *_ in airflow.seen if m != "GET" and m != "POST"] == []
+    assert [p for m, p, _ in airflow.seen if m == "POST" and p != "/auth/token"] == []  # nothing filed
+
+
+@pytest.mark.parametrize("run_id", ["absence__a/b@x__2026-12-07__2026-12-11", "absence__a@x__2026-12-07__2026-12-11#",
+                                    "absence__a%2Fb@x__2026-12-07__2026-12-11", "manual__2026-12-01T00:00:00+00:00",
+                                    "absence__a\x00@x__2026-12-07__2026-12-11"])
+def test_a_run_id_that_is_no_absence_is_refused_before_airflow_is_asked(capsys, airflow, run_id):
+    code, _, err = run_cli(capsys, "cancel", "--run-id", run_id)
+    assert code == 2 and "is not an absence's run id" in one_line(err)
+    assert airflow.seen == []
+
+
+def test_no_password_is_one_line_naming_the_variables(capsys, monkeypatch):
+    monkeypatch.delenv("OOO_AIRFLOW_PASSWORD", raising=False)
+    for command in (["cancel", "--run-id", RUN], ["shorten", "--run-id", RUN, "--end", "2026-12-08"],
+                    ["trigger", "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11"]):
+        code, _, err = run_cli(capsys, *command)
+        assert code == 2 and "set OOO_AIRFLOW_PASSWORD (or --password)" in one_line(err)
+
+
+def test_airflow_unreachable_is_one_line_exit_1(capsys, monkeypatch):
+    monkeypatch.setenv("OOO_AIRFLOW_PASSWORD", "pw")
+    code, _, err = run_cli(capsys, "cancel", "--run-id", RUN, "--api", "http://127.0.0.1:9")
+    assert code == 1 and one_line(err) == "ooo: Airflow does not answer at http://127.0.0.1:9: is it running? " \
+                                          "(OOO_AIRFLOW_URL or --api)"
+
+
+def test_bad_dates_are_refused_before_anything_is_filed(capsys, airflow):
+    code, _, err = run_cli(capsys, "trigger", "--employee", MAYA, "--start", "2026-12-11", "--end", "2026-12-07")
+    assert code == 2 and "is before --start" in one_line(err)
+    code, _, err = run_cli(capsys, "trigger", "--employee", MAYA, "--start", "12/07/2026", "--end", "2026-12-11")
+    assert code == 2 and "is not a date" in one_line(err)
+    assert [p for m, p, _ in airflow.seen if m == "POST" and p != "/auth/token"] == []
+
+
+def test_no_connections_and_no_sandbox_is_one_line(capsys, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("AIRFLOW_CONN_OOO_")]:
+        monkeypatch.delenv(name)
+    code, _, err = run_cli(capsys, "digest-preview", "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11",
+                           "--sandbox", "http://127.0.0.1:9")
+    assert code == 2 and "no ooo_* connection is configured" in one_line(err)
+
+
+def test_debug_shows_the_traceback(monkeypatch):
+    monkeypatch.setenv("OOO_AIRFLOW_PASSWORD", "pw")
+    import requests
+
+    with pytest.raises(requests.ConnectionError):
+        main(["--debug", "cancel", "--run-id", RUN, "--api", "http://127.0.0.1:9"])

@@ -64,7 +64,7 @@ def test_a_task_reads_each_part_of_its_run_once(team, plan, monkeypatch):
     assert step.records.calendar_cleanup is not None and step.records.calendar_cleanup.declined[0].id == "m1"
     assert [r.day for r in step.records.reviews] == ["2026-12-07"]
     assert again.records is step.records
-    assert "approved by Allison Reed" in note and "team notice" in note and "1 meetings declined" in note
+    assert "approved by Allison Reed" in note and "team notice" in note and "1 meeting declined" in note
     pulls = ctx["ti"].pulls
     assert max(pulls.values()) == 1, pulls  # the plan, each record, the approval: once each
     assert len(rosters) == 1
@@ -82,7 +82,8 @@ def test_the_note_is_written_through_the_api_and_never_fails_the_step(server, te
         {"conn_type": "http", "host": server.url, "login": "ooo-bot", "password": "pw"}))
     run = AbsenceRun.from_context(context("calendar_cleanup", {("validate", "plan"): plan.to_dict()}))
     run.keep_note(waiting=False)
-    assert server.notes[RUN_ID].startswith("**Maya Patel** (planned) out Mon Dec 7 – Fri Dec 11")
+    assert server.notes[RUN_ID].startswith(
+        "**Maya Patel · Dec 7–11 · waiting for Allison Reed's approval until Dec 7**")
 
     monkeypatch.setenv("AIRFLOW_CONN_OOO_AIRFLOW", json.dumps(
         {"conn_type": "http", "host": "http://127.0.0.1:9", "login": "ooo-bot", "password": "pw"}))

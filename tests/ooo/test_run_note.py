@@ -16,7 +16,7 @@ MAYA = {"employee": "maya.patel@yellowstonelocal.com", "start_date": "2026-12-07
 
 
 def planned(team, **params):
-    absence = parse_absence({**MAYA, **params}, team, NOW)
+    absence = parse_absence({**MAYA, **params}, team, NOW, filed_by="hr-integration")
     return absence, plan_timeline(absence, team, NOW)
 
 
@@ -26,19 +26,48 @@ def answer(**given) -> ApprovalAnswer:
 
 def test_the_approval_as_ops_read_it(team):
     absence, timeline = planned(team)
-    assert approval_state(absence, timeline, None, waiting=True) == \
-        "waiting for Allison Reed until Mon Dec 7, 12:00 AM MST"
-    approved = answer(chosen_options=["Approve"], responded_by_user={"id": "a", "name": "Allison Reed"})
-    assert approval_state(absence, timeline, approved) == "approved by Allison Reed"
-    rejected = answer(chosen_options=["Reject"], params_input={"reason": "Busy week"},
-                      responded_by_user={"id": "a", "name": "Allison Reed"})
-    assert approval_state(absence, timeline, rejected) == "rejected by Allison Reed: Busy week"
+    plan = Plan(absence, timeline)
+    assert approval_state(plan, None, waiting=True) == "waiting for Allison Reed until Mon Dec 7, 12:00 AM MST"
+    by_login = {"id": "7", "name": "allison.reed@yellowstonelocal.com"}  # FAB: a numeric id, the login as name
+    approved = answer(chosen_options=["Approve"], responded_by_user=by_login)
+    assert approval_state(plan, approved, team=team) == "approved by Allison Reed"  # the roster name, not a login
+    rejected = answer(chosen_options=["Reject"], params_input={"reason": "Busy week"}, responded_by_user=by_login)
+    assert approval_state(plan, rejected, team=team) == "rejected by Allison Reed: Busy week"
     unanswered = answer(chosen_options=["Reject"], params_input={"reason": ""}, responded_by_user=None, timedout=True)
-    assert approval_state(absence, timeline, unanswered) == "not approved: no answer from Allison Reed by the start"
+    assert approval_state(plan, unanswered) == "not approved: no answer from Allison Reed by the start"
     recorded, _ = planned(team, approved_by="allison.reed@yellowstonelocal.com")
-    assert approval_state(recorded, timeline, None) == "approved by Allison Reed (recorded when filed)"
+    assert approval_state(Plan(recorded, timeline), None) == "approved by Allison Reed (recorded when filed)"
     sick, _ = planned(team, kind="unexpected")
-    assert approval_state(sick, timeline, None) == "not needed (unexpected absence)"
+    assert approval_state(Plan(sick, timeline), None) == "not needed (unexpected absence)"
+    deputy = Plan(absence, timeline, approver=team.person("casey.morgan@yellowstonelocal.com"),
+                  approver_why="Allison Reed is out until 2026-12-04")
+    assert approval_state(deputy, None, waiting=True) == (
+        "waiting for Casey Morgan (Allison Reed is out until 2026-12-04, so their deputy answers) until "
+        "Mon Dec 7, 12:00 AM MST")
+
+
+def test_the_first_line_says_where_the_absence_stands(team):
+    from ooo.plan import Change
+
+    absence, timeline = planned(team)
+    plan = Plan(absence, timeline)
+    first = lambda *args, **kw: run_note(*args, **kw, team=team).splitlines()[0]  # noqa: E731
+    assert first(plan, None, Records(), waiting=True) == \
+        "**Maya Patel · Dec 7–11 · waiting for Allison Reed's approval until Dec 7**"
+    allison = {"id": "7", "name": "allison.reed@yellowstonelocal.com"}
+    approved = answer(chosen_options=["Approve"], responded_by_user=allison)
+    assert first(plan, approved, Records()) == "**Maya Patel · Dec 7–11 · approved · team told Dec 4**"
+    notice = Records.from_xcoms({"team_notice": {"ts": "1.2"}})
+    assert first(plan, approved, notice) == "**Maya Patel · Dec 7–11 · announced · auto-reply on Dec 7**"
+    out = Records.from_xcoms({"team_notice": {"ts": "1.2"}, "auto_reply_on": {"enabled": True}})
+    assert first(plan, approved, out) == "**Maya Patel · Dec 7–11 · out · back Dec 14**"
+    done = Records.from_xcoms({"auto_reply_off": {"verified": True}, "return_digest": {"message_id": "<m>"}})
+    assert first(plan, approved, done) == "**Maya Patel · Dec 7–11 · back Dec 14 · digest sent**"
+    rejected = answer(chosen_options=["Reject"], responded_by_user=allison)
+    assert first(plan, rejected, Records()) == "**Maya Patel · Dec 7–11 · rejected by Allison Reed**"
+    cancelled = plan.with_change(Change("cancelled by ops on Tue Dec 1", by="ops", at="2026-12-01T18:00:00+00:00",
+                                        kind="cancelled"))
+    assert first(cancelled, approved, notice) == "**Maya Patel · Dec 7–11 · cancelled by ops on Dec 1**"
 
 
 def test_the_note_says_who_when_buddy_and_what_was_done(team):
@@ -49,9 +78,10 @@ def test_the_note_says_who_when_buddy_and_what_was_done(team):
                                  [{"day": "2026-12-07", "raised": [{}, {}]}])
     approved = answer(chosen_options=["Approve"], responded_by_user={"id": "a", "name": "Allison Reed"})
     note = run_note(Plan(absence, timeline), approved, records).replace("\\", "")
-    assert note.startswith("**Maya Patel** (planned) out Mon Dec 7 – Fri Dec 11, back Mon Dec 14 · buddy Jordan Reyes")
+    assert ("Maya Patel (planned) out Mon Dec 7 – Fri Dec 11, back Mon Dec 14 · buddy Jordan Reyes · filed by "
+            "hr-integration") in note
     assert "Approval: approved by Allison Reed" in note
-    assert ("Done: out-of-office block, 2 meetings declined, 1 reschedule notes · team notice · auto-reply on · "
+    assert ("Done: out-of-office block, 2 meetings declined, 1 reschedule note · team notice · auto-reply on · "
             "SMS reviews 1/6 (2 texts raised)") in note
 
 

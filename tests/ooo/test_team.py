@@ -43,3 +43,23 @@ def test_the_team_file_can_be_chosen_by_env(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(raw))
     monkeypatch.setenv("OOO_TEAM_FILE", str(path))
     assert load_team().name == "Other Team"
+
+
+def test_a_managers_deputy_must_be_in_the_roster_and_another_person(tmp_path):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    allison = next(p for p in raw["people"] if p["email"] == "allison.reed@yellowstonelocal.com")
+    for deputy, message in (("ghost@yellowstonelocal.com", "deputy ghost@yellowstonelocal.com is not in people"),
+                            ("allison.reed@yellowstonelocal.com", "cannot be their own deputy")):
+        allison["deputy"] = deputy
+        with pytest.raises(RosterError, match=message):
+            parse_team(raw)
+    maya = next(p for p in raw["people"] if p["email"] == "maya.patel@yellowstonelocal.com")
+    allison["deputy"], maya["deputy"] = "casey.morgan@yellowstonelocal.com", "jordan.reyes@yellowstonelocal.com"
+    with pytest.raises(RosterError, match="has a deputy but is not a manager"):
+        parse_team(raw)
+
+
+def test_the_sample_team_names_deputies_and_who_may_record_approvals(team):
+    assert team.person("allison.reed@yellowstonelocal.com").deputy == "casey.morgan@yellowstonelocal.com"
+    assert team.approvers == ("hr-integration",)
+    assert team.name_of("ALLISON.REED@yellowstonelocal.com") == "Allison Reed" and team.name_of("admin") is None
