@@ -112,7 +112,10 @@ with DAG(
         return validate_absence(params, context)
 
     review_days = validate()
-    approval = ManagerApproval(task_id=Step.APPROVAL, retries=0)
+    # One quick retry: Airflow 3.3.2 can fail an approval answered moments after it was asked (the
+    # executor's report of the park arrives after the answer resumed the task); the retry goes on with
+    # the answer already given instead of asking again.
+    approval = ManagerApproval(task_id=Step.APPROVAL, retries=1, retry_delay=dt.timedelta(seconds=2))
     cleanup = AbsenceStep(task_id=Step.CALENDAR_CLEANUP, action=calendar_cleanup)
     notice = AbsenceStep(task_id=Step.TEAM_NOTICE, action=team_notice)
     handover = AbsenceStep(task_id=Step.BUDDY_HANDOVER, action=buddy_handover)
