@@ -15,3 +15,18 @@ def absence_dag():
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS)).dags["ooo_absence"]
+
+
+@pytest.fixture(autouse=True)
+def dag_test_may_record_approvals(tmp_path, monkeypatch):
+    """``dag.test()`` files its runs as the login ``dag_test``: the tests' roster (the sample team) lets it
+    record approvals (``approved_by``), as a team lets its HR integration."""
+    import yaml
+
+    from ooo.team import SAMPLE_TEAM_FILE
+
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["approvers"] = [*raw["team"].get("approvers", []), "dag_test"]
+    path = tmp_path / "team.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("OOO_TEAM_FILE", str(path))
