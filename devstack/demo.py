@@ -36,7 +36,11 @@ def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]
 
 DEMO_MESSAGE = """
   ooo-pipelines is running.
-    Airflow UI      {url}/dags/ooo_absence   login: admin / {password}
+    Airflow UI      {url}/dags/ooo_absence
+      ops           {ops}   (file, cancel, shorten absences)
+      manager       {manager}   (approves Maya's absence)
+      viewer        {viewer}   (reads everything, changes nothing)
+      (admin and every password: {passwords}; who may do what: docs/SECURITY.md)
     Sandbox page    {sandbox}/   (calendars, mailboxes, channels, texts, notes)
     Logs            {logs}/
 
@@ -44,6 +48,14 @@ DEMO_MESSAGE = """
   Jordan's sick week, filed late, runs through at once: watch its steps, then the sandbox page.
   Ctrl-C stops everything.
 """
+
+
+#: The logins the demo prints, one per role (devstack.stack.LOGINS; Allison manages Maya).
+DEMO_LOGINS = {"ops": "ops", "manager": "allison.reed@yellowstonelocal.com", "viewer": "viewer"}
+
+
+def login_line(stack: Stack, username: str) -> str:
+    return f"login: {username} / {stack.password_of(username)}"
 
 
 def demo(argv: list[str] | None = None) -> int:
@@ -81,11 +93,13 @@ def demo(argv: list[str] | None = None) -> int:
         stack.start()
         for params, logical_date in sample_absences(dt.date.today()):
             try:
-                run = stack.api.trigger_absence(params, logical_date)
+                run = stack.api_as("ops").trigger_absence(params, logical_date)
                 print(f"demo: filed {run['dag_run_id']}")
             except Exception as exc:  # a restarted demo finds its absences filed already
                 print(f"demo: {exc}")
-        print(DEMO_MESSAGE.format(url=stack.url, password=stack.password, sandbox=sandbox.url, logs=stack.logs))
+        print(DEMO_MESSAGE.format(url=stack.url, sandbox=sandbox.url, logs=stack.logs,
+                                  passwords=stack.home / "passwords.json",
+                                  **{role: login_line(stack, login) for role, login in DEMO_LOGINS.items()}))
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
