@@ -25,12 +25,13 @@ from ooo.access import ADMIN, BOT, OPS, VIEWER, Login, roster_managers
 from ooo.airflow_api import AirflowApi
 from ooo.embedded_db import (API_SERVER_CONNECT_ARGS_PATH, CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path,
                              use_write_ahead_log)
+from ooo.team import load_team
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 #: The stack's logins besides one per roster manager (login = email): username -> role (ooo.access).
-LOGINS = {"admin": ADMIN, "ooo-bot": BOT, "ops": OPS, "viewer": VIEWER}
-BOT_LOGIN = "ooo-bot"
+BOT_LOGIN = "ooo-bot"  # the ooo_airflow connection's
+LOGINS = {"admin": ADMIN, BOT_LOGIN: BOT, "ops": OPS, "viewer": VIEWER}
 
 
 def checkout_settings() -> dict[str, str]:
@@ -65,6 +66,7 @@ class Stack:
         self.logs = home / "logs" / "stack"
         self.extra_env = env or {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._apis: dict[str, AirflowApi] = {}
         self._files: list[IO[bytes]] = []
         self.url = f"http://localhost:{airflow_port}"
 
@@ -79,13 +81,13 @@ class Stack:
     def _passwords(self) -> dict[str, str]:
         return json.loads((self.home / "passwords.json").read_text())
 
-    def logins(self) -> list[Login]:
-        """admin, ooo-bot (the ooo_airflow connection's), ops, viewer and a login per roster manager,
-        each with its password from ``<home>/passwords.json``."""
-        from ooo.team import load_team
-
+    def logins(self, with_passwords: bool = True) -> list[Login]:
+        """admin, ooo-bot (the ooo_airflow connection's), ops, viewer and a login per manager of the
+        stack's roster, each with its password from ``<home>/passwords.json``."""
         team = load_team(self.env().get("OOO_TEAM_FILE") or None)
         wanted = [Login(name, role) for name, role in LOGINS.items()] + roster_managers(team)
+        if not with_passwords:
+            return wanted
         passwords = self._passwords()
         return [Login(w.username, w.role, passwords[w.username], w.email, w.name) for w in wanted]
 
@@ -155,13 +157,10 @@ class Stack:
 
     def _make_passwords(self) -> None:
         """A random password for each login that has none yet in ``<home>/passwords.json`` (mode 600)."""
-        from ooo.team import load_team
-
         path = self.home / "passwords.json"
         passwords = self._passwords() if path.exists() else {}
-        team = load_team(self.env().get("OOO_TEAM_FILE") or None)
-        for username in [*LOGINS, *(m.username for m in roster_managers(team))]:
-            passwords.setdefault(username, secrets.token_hex(12))  # no leading "-" for a CLI
+        for login in self.logins(with_passwords=False):
+            passwords.setdefault(login.username, secrets.token_hex(12))  # no leading "-" for a CLI
         path.touch(mode=0o600)
         path.chmod(0o600)
         path.write_text(json.dumps(passwords, indent=1))
@@ -187,8 +186,6 @@ class Stack:
     def api_as(self, username: str) -> AirflowApi:
         """The REST API as one of the stack's logins: ``admin``, ``ooo-bot``, ``ops``, ``viewer`` or
         a roster manager's email (``stack.api_as("allison.reed@yellowstonelocal.com")``)."""
-        if not hasattr(self, "_apis"):
-            self._apis: dict[str, AirflowApi] = {}
         if username not in self._apis:
             self._apis[username] = AirflowApi(self.url, username, self.password_of(username))
         return self._apis[username]
