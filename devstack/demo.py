@@ -31,7 +31,11 @@ def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]
 
 DEMO_MESSAGE = """
   ooo-pipelines is running.
-    Airflow UI      {url}/dags/ooo_absence   login: admin / {password}
+    Airflow UI      {url}/dags/ooo_absence
+      ops           {ops}   (file, cancel, shorten absences)
+      manager       {manager}   (approves Maya's absence)
+      viewer        {viewer}   (reads everything, changes nothing)
+      (admin and every password: {passwords}; who may do what: docs/SECURITY.md)
     Sandbox page    {sandbox}/   (calendars, mailboxes, channels, texts, notes)
     Logs            {logs}/
 
@@ -41,7 +45,15 @@ DEMO_MESSAGE = """
 """
 
 
-def try_it(url: str, absences: list[dict[str, object]]) -> str:
+#: The logins the demo prints, one per role (devstack.stack.LOGINS; Allison manages Maya).
+DEMO_LOGINS = {"ops": "ops", "manager": "allison.reed@yellowstonelocal.com", "viewer": "viewer"}
+
+
+def login_line(stack: Stack, username: str) -> str:
+    return f"login: {username} / {stack.password_of(username)}"
+
+
+def try_it(url: str, absences: list[dict[str, object]], ops_password: str) -> str:
     """What to try next, with the run ids the demo filed (the README's commands take them from here)."""
     from ooo.absence import run_id_for
 
@@ -50,7 +62,7 @@ def try_it(url: str, absences: list[dict[str, object]]) -> str:
     {planned}
     {sick}
   From another shell (the `ooo` commands need an ops login):
-    export OOO_AIRFLOW_URL={url} OOO_AIRFLOW_USER=<ops login> OOO_AIRFLOW_PASSWORD=<its password>
+    export OOO_AIRFLOW_URL={url} OOO_AIRFLOW_USER=ops OOO_AIRFLOW_PASSWORD={ops_password}
     .venv/bin/ooo shorten --run-id '{planned}' --end {absences[0]["start_date"]}
     .venv/bin/ooo cancel --run-id '{planned}'
     .venv/bin/ooo digest-preview --run-id '{sick}' --out /tmp/digest.html
@@ -92,12 +104,15 @@ def demo(argv: list[str] | None = None) -> int:
         stack.start()
         for params, logical_date in sample_absences(dt.date.today()):
             try:
-                run = stack.api.trigger_absence(params, logical_date)
+                run = stack.api_as("ops").trigger_absence(params, logical_date)
                 print(f"demo: filed {run['dag_run_id']}")
             except Exception as exc:  # noqa: BLE001 - a restarted demo finds its absences filed already
                 print(f"demo: {exc}")
-        print(DEMO_MESSAGE.format(url=stack.url, password=stack.password, sandbox=sandbox.url, logs=stack.logs))
-        print(try_it(stack.url, [params for params, _ in sample_absences(dt.date.today())]))
+        print(DEMO_MESSAGE.format(url=stack.url, sandbox=sandbox.url, logs=stack.logs,
+                                  passwords=stack.home / "passwords.json",
+                                  **{role: login_line(stack, login) for role, login in DEMO_LOGINS.items()}))
+        print(try_it(stack.url, [params for params, _ in sample_absences(dt.date.today())],
+                     stack.password_of("ops")))
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -19,17 +19,17 @@ import time
 from pathlib import Path
 from typing import IO
 
+from ooo.access import ADMIN, BOT, OPS, VIEWER, Login, roster_managers
 from ooo.airflow_api import AirflowApi
-from ooo.embedded_db import (
-    API_SERVER_CONNECT_ARGS_PATH,
-    CONNECT_ARGS,
-    CONNECT_ARGS_PATH,
-    sqlite_path,
-    use_write_ahead_log,
-)
+from ooo.embedded_db import (API_SERVER_CONNECT_ARGS_PATH, CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path,
+                             use_write_ahead_log)
+from ooo.team import load_team
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+#: The stack's logins besides one per roster manager (login = email): username -> role (ooo.access).
+BOT_LOGIN = "ooo-bot"  # the ooo_airflow connection's
+LOGINS = {"admin": ADMIN, BOT_LOGIN: BOT, "ops": OPS, "viewer": VIEWER}
 
 
 def checkout_settings() -> dict[str, str]:
@@ -64,12 +64,30 @@ class Stack:
         self.logs = home / "logs" / "stack"
         self.extra_env = env or {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._apis: dict[str, AirflowApi] = {}
         self._files: list[IO[bytes]] = []
         self.url = f"http://localhost:{airflow_port}"
 
     @property
     def password(self) -> str:
-        return json.loads((self.home / "passwords.json").read_text())["admin"]
+        """The admin's password (``stack.api`` signs in as admin)."""
+        return self.password_of("admin")
+
+    def password_of(self, username: str) -> str:
+        return self._passwords()[username]
+
+    def _passwords(self) -> dict[str, str]:
+        return json.loads((self.home / "passwords.json").read_text())
+
+    def logins(self, with_passwords: bool = True) -> list[Login]:
+        """admin, ooo-bot (the ooo_airflow connection's), ops, viewer and a login per manager of the
+        stack's roster, each with its password from ``<home>/passwords.json``."""
+        team = load_team(self.env().get("OOO_TEAM_FILE") or None)
+        wanted = [Login(name, role) for name, role in LOGINS.items()] + roster_managers(team)
+        if not with_passwords:
+            return wanted
+        passwords = self._passwords()
+        return [Login(w.username, w.role, passwords[w.username], w.email, w.name) for w in wanted]
 
     def env(self) -> dict[str, str]:
         env = {**checkout_settings(), **os.environ}
@@ -80,12 +98,11 @@ class Stack:
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
         })
-        if (self.home / "passwords.json").exists():  # tasks keep run notes and change runs through the API
+        passwords = self._passwords() if (self.home / "passwords.json").exists() else {}
+        if BOT_LOGIN in passwords:  # tasks keep run notes and change runs through the API, as ooo-bot
             env["AIRFLOW_CONN_OOO_AIRFLOW"] = json.dumps({"conn_type": "http", "host": self.url,
-                                                          "login": "admin", "password": self.password})
+                                                          "login": BOT_LOGIN, "password": passwords[BOT_LOGIN]})
         env.update(self.extra_env)
         if sqlite_path(self.database_url(env)):  # the embedded default: see ooo.embedded_db
             env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", CONNECT_ARGS_PATH)
@@ -124,19 +141,52 @@ class Stack:
     def start(self, timeout: float = 180) -> Stack:
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
-        passwords = self.home / "passwords.json"
-        if not passwords.exists():
-            passwords.write_text(json.dumps({"admin": secrets.token_hex(12)}))  # no leading "-" for a CLI
-            passwords.chmod(0o600)
+        self._make_passwords()
         with open(self.logs / "migrate.log", "wb") as log:
             subprocess.run([airflow_cli(), "db", "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                            check=True)
         if db := sqlite_path(self.database_url()):
             use_write_ahead_log(db)
+        self.apply_access()
         for component in COMPONENTS:
             self.restart(component)
         self.api.wait_for_dag(timeout=timeout)
         return self
+
+    def _make_passwords(self) -> None:
+        """A random password for each login that has none yet in ``<home>/passwords.json`` (mode 600)."""
+        path = self.home / "passwords.json"
+        passwords = self._passwords() if path.exists() else {}
+        for login in self.logins(with_passwords=False):
+            passwords.setdefault(login.username, secrets.token_hex(12))  # no leading "-" for a CLI
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps(passwords, indent=1))
+
+    def apply_access(self) -> None:
+        """The roles and logins (:mod:`ooo.access`), in this process: one FAB security manager session."""
+        import sqlalchemy as sa
+        from sqlalchemy.orm import Session
+        from sqlalchemy.pool import NullPool
+
+        from ooo.access import apply
+
+        url = self.database_url()
+        engine = sa.create_engine(url, poolclass=NullPool, connect_args=CONNECT_ARGS if sqlite_path(url) else {})
+        try:
+            with Session(engine) as session:
+                applied = apply(session, self.logins())
+            with open(self.logs / "access.log", "a") as log:
+                print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ} {applied}", file=log)
+        finally:
+            engine.dispose()
+
+    def api_as(self, username: str) -> AirflowApi:
+        """The REST API as one of the stack's logins: ``admin``, ``ooo-bot``, ``ops``, ``viewer`` or
+        a roster manager's email (``stack.api_as("allison.reed@yellowstonelocal.com")``)."""
+        if username not in self._apis:
+            self._apis[username] = AirflowApi(self.url, username, self.password_of(username))
+        return self._apis[username]
 
     def restart(self, component: str) -> None:
         """Start ``component`` (again, after :meth:`kill`): the same command, the same log file."""

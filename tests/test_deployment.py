@@ -87,9 +87,10 @@ def test_compose_commands_are_airflow_commands():
 def test_compose_holds_no_secret_and_env_example_names_what_it_needs():
     text = (ROOT / "docker-compose.yaml").read_text()
     required = set(re.findall(r"\$\{(\w+):\?", text))
-    assert {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD",
-            "OOO_BOT_PASSWORD"} <= required
-    assert not re.search(r"\$\{\w*(PASSWORD|SECRET|KEY)\w*:-", text), "a secret with a default"
+    assert {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_SECRET_KEY",
+            "AIRFLOW_ADMIN_PASSWORD", "OOO_BOT_PASSWORD"} <= required
+    # An optional secret may default to nothing (no such login), never to a value.
+    assert not re.search(r"\$\{\w*(PASSWORD|SECRET|KEY)\w*:-[^}]", text), "a secret with a default"
     assert "airflow:airflow@" not in text
     env = (ROOT / ".env.example").read_text()
     for name in required | set(re.findall(r"\$\{(\w+):-", text)):
@@ -100,3 +101,37 @@ def test_env_example_names_every_connection():
     env = (ROOT / ".env.example").read_text()
     for conn_id in (GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, FATHOM_CONN_ID, CONNECTION):
         assert f"AIRFLOW_CONN_{conn_id.upper()}=" in env
+
+
+def test_compose_signs_people_in_with_the_fab_auth_manager_and_the_projects_roles():
+    """No simple auth manager (Airflow's, for development only) anywhere; every component runs the
+    checkout's auth manager; airflow-init applies the roles and logins with ooo.access's command."""
+    import shlex
+
+    from ooo.access import BOT, parser
+    from ooo.auth_manager import CLASS_PATH
+
+    text = (ROOT / "docker-compose.yaml").read_text()
+    assert "SIMPLE_AUTH_MANAGER" not in text.upper() and "simple_auth_manager" not in text
+    services = compose()["services"]
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["environment"]["AIRFLOW__CORE__AUTH_MANAGER"] == CLASS_PATH, name
+    init = services["airflow-init"]["command"][-1].replace("\\\n", " ")
+    line = next(line for line in init.splitlines() if "python -m ooo.access" in line)
+    words = shlex.split(line.replace("$$", "$"))
+    assert words[:3] == ["python", "-m", "ooo.access"]
+    args = parser().parse_args(words[3:])  # exits (SystemExit) on an unknown option
+    assert args.command == "apply" and args.roster_managers
+    logins = {spec.split(":")[0]: spec.split(":")[1] for spec in args.login}
+    assert logins["admin"] == "Admin" and logins["ooo-bot"] == BOT
+    assert init.index("airflow db migrate") < init.index("python -m ooo.access apply")
+    conn = (ROOT / ".env.example").read_text().split("AIRFLOW_CONN_OOO_AIRFLOW=", 1)[1].splitlines()[0]
+    assert '"login": "ooo-bot"' in conn  # the connection signs in as the bot, not as admin
+
+
+def test_the_checkout_runs_the_same_auth_manager():
+    from devstack.stack import checkout_settings
+    from ooo.auth_manager import CLASS_PATH
+
+    assert checkout_settings()["AIRFLOW__CORE__AUTH_MANAGER"] == CLASS_PATH
+    assert "SIMPLE_AUTH_MANAGER" not in (ROOT / "devstack" / "stack.py").read_text()

@@ -78,11 +78,11 @@ def answer(airflow: Stack, run_id: str, approve: bool, reason: str = "") -> None
     airflow.api.answer_approval(run_id, approve=approve, reason=reason)
 
 
-def wait_parked(airflow: Stack, run_id: str) -> None:
+def wait_parked(airflow: Stack, run_id: str, dag_id: str = "ooo_absence", task_id: str = "approval") -> None:
     """Until the approval awaits input and the scheduler has logged its worker's "success" event."""
-    airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
+    airflow.api.wait_for(run_id, lambda tis: state_of(task_id)(tis) == "awaiting_input", timeout=120, dag_id=dag_id)
     parked = (f"Received executor event with state success for task instance TaskInstanceKey("
-              f"dag_id='ooo_absence', task_id='approval', run_id='{run_id}'")
+              f"dag_id='{dag_id}', task_id='{task_id}', run_id='{run_id}'")
     deadline = time.monotonic() + 120
     while parked not in (airflow.logs / "scheduler.log").read_text(errors="replace"):
         assert time.monotonic() < deadline, "the scheduler never processed the parked approval"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from devstack.stack import free_port
 
@@ -32,8 +34,9 @@ def processes_of(home: Path) -> list[int]:
 def test_demo_files_the_samples_and_ctrl_c_stops_everything(tmp_path, metadata_backend):
     home = tmp_path / "demo"
     env = {**os.environ, "AIRFLOW_HOME": str(home)}
+    airflow_port = free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--airflow-port", str(free_port()), "--sandbox-port",
+        [sys.executable, "-m", "devstack", "--airflow-port", str(airflow_port), "--sandbox-port",
          str(free_port()), "--home", str(home)] + (["--postgres"] if metadata_backend == "postgres" else []),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output = []
@@ -46,7 +49,12 @@ def test_demo_files_the_samples_and_ctrl_c_stops_everything(tmp_path, metadata_b
         text = "".join(output)
         assert "filed absence__maya.patel@yellowstonelocal.com__" in text
         assert "filed absence__jordan.reyes@yellowstonelocal.com__" in text
-        assert "login: admin / " in text
+        logins = dict(re.findall(r"login: (\S+) / (\S+)", text))  # one per role: ops, a manager, a viewer
+        assert set(logins) == {"ops", "allison.reed@yellowstonelocal.com", "viewer"}, text
+        for username, password in logins.items():  # each signs in as printed
+            r = requests.post(f"http://localhost:{airflow_port}/auth/token", timeout=30,
+                              json={"username": username, "password": password})
+            assert r.status_code == 201, (username, r.text)
         assert len(processes_of(home)) >= 4  # api-server, scheduler, dag-processor, triggerer (+ children)
         demo.send_signal(signal.SIGINT)  # what Ctrl-C sends
         rest = demo.communicate(timeout=60)[0]

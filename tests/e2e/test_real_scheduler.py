@@ -139,7 +139,7 @@ def test_no_secret_reaches_a_log_or_an_xcom(stack):
         if keyfile:
             key = json.loads(keyfile)["private_key"]
             secrets.append(key.splitlines()[1])  # a line of the private key
-    secrets.append(airflow.password)  # the ooo_airflow connection's, which tasks use for run notes
+    secrets.append(airflow.password_of("ooo-bot"))  # the ooo_airflow connection's, which tasks use for run notes
     assert len(secrets) >= 5
     logs = [p for p in (airflow.home / "logs").rglob("*") if p.is_file()]
     assert any("dag_id=ooo_absence" in str(p) for p in logs)

@@ -97,7 +97,7 @@ def secrets_of(airflow: Stack, sandbox: SandboxServer) -> dict[str, str]:
         "JustCall API secret": conns["ooo_justcall"]["password"],
         "HubSpot token": conns["ooo_hubspot"]["password"],
         "Fathom API key": conns["ooo_fathom"]["password"],
-        "ooo_airflow password": airflow.password,
+        "ooo_airflow password": airflow.password_of("ooo-bot"),
     }
     for n, token in enumerate(sandbox.sandbox.api("google").tokens):  # the access tokens it handed out
         found[f"Google access token {n}"] = token
