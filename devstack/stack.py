@@ -8,6 +8,8 @@ period: Airflow's scheduler was seen to outlive a SIGTERM, and its children with
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
 import secrets
@@ -21,8 +23,13 @@ from typing import IO
 
 from ooo.access import ADMIN, BOT, OPS, VIEWER, Login, roster_managers
 from ooo.airflow_api import AirflowApi
-from ooo.embedded_db import (API_SERVER_CONNECT_ARGS_PATH, CONNECT_ARGS, CONNECT_ARGS_PATH, sqlite_path,
-                             use_write_ahead_log)
+from ooo.embedded_db import (
+    API_SERVER_CONNECT_ARGS_PATH,
+    CONNECT_ARGS,
+    CONNECT_ARGS_PATH,
+    sqlite_path,
+    use_write_ahead_log,
+)
 from ooo.team import load_team
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,10 +224,8 @@ class Stack:
             except psutil.NoSuchProcess:
                 continue
         for victim in victims:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 victim.kill()
-            except psutil.NoSuchProcess:
-                pass
         return [v.pid for v in victims]
 
     @property
@@ -234,10 +239,8 @@ class Stack:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for proc in self.procs.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in self.procs.values():  # whatever lingers, and every child of every group
             _signal_group(proc, signal.SIGKILL)
             proc.wait()
@@ -253,7 +256,5 @@ class Stack:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
