@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 #: The stack's logins besides one per roster manager (login = email): username -> role (ooo.access).
 BOT_LOGIN = "ooo-bot"  # the ooo_airflow connection's
-LOGINS = {"admin": ADMIN, BOT_LOGIN: BOT, "ops": OPS, "viewer": VIEWER}
+#: The stack's logins and their roles (the roster's managers are added, each by their email); ``hr-integration``
+#: stands for an HR tool's login, which the sample roster lets record approvals (``team.approvers``).
+LOGINS = {"admin": ADMIN, BOT_LOGIN: BOT, "ops": OPS, "viewer": VIEWER, "hr-integration": OPS}
 
 
 def checkout_settings() -> dict[str, str]:

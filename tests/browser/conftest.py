@@ -58,10 +58,10 @@ def page(browser: Any, ui: tuple[Stack, SandboxServer]) -> Iterator[Any]:
     context.close()
 
 
-def log_in(page: Any, airflow: Stack, path: str = "/") -> None:
+def log_in(page: Any, airflow: Stack, path: str = "/", username: str = "admin") -> None:
     page.goto(airflow.url + path)
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(airflow.password)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(airflow.password_of(username))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{path}")
 

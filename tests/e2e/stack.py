@@ -66,27 +66,33 @@ def next_minute(people: list[str], team_file: Path | None = None, lead: float = 
     raise AssertionError("no employee's day has room for the test")
 
 
-def answer(airflow: Stack, run_id: str, approve: bool, reason: str = "") -> None:
-    """The manager answers once Airflow has fully parked the approval.
+def answer(airflow: Stack, run_id: str, approve: bool, reason: str = "", by: str | None = None) -> None:
+    """The approver answers as soon as the request is there, as the employee's manager (or ``by``), from
+    their own login: the request is assigned to them, so nobody else could.
 
-    On Airflow 3.3.2 an answer that lands before the scheduler has processed the executor's
-    "success" event of the worker that parked the task fails the re-queued task (the event is
-    taken for a task changed externally). That lag was seen to exceed 5 s here; people answer
-    minutes later. So wait for the scheduler to log the event, then answer.
+    No waiting for the scheduler to settle first: a quick answer is normal use (the manager gets a
+    Slack link the moment it is asked), and the approval survives Airflow 3.3.2's race of a quick
+    answer with the executor's report of the park (see ``ManagerApproval``).
     """
-    wait_parked(airflow, run_id)
-    airflow.api.answer_approval(run_id, approve=approve, reason=reason)
+    airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
+    airflow.api_as(by or manager_of(airflow, run_id)).answer_approval(run_id, approve=approve, reason=reason)
 
 
-def wait_parked(airflow: Stack, run_id: str, dag_id: str = "ooo_absence", task_id: str = "approval") -> None:
-    """Until the approval awaits input and the scheduler has logged its worker's "success" event."""
-    airflow.api.wait_for(run_id, lambda tis: state_of(task_id)(tis) == "awaiting_input", timeout=120, dag_id=dag_id)
-    parked = (f"Received executor event with state success for task instance TaskInstanceKey("
-              f"dag_id='{dag_id}', task_id='{task_id}', run_id='{run_id}'")
-    deadline = time.monotonic() + 120
-    while parked not in (airflow.logs / "scheduler.log").read_text(errors="replace"):
-        assert time.monotonic() < deadline, "the scheduler never processed the parked approval"
-        time.sleep(0.5)
+def manager_of(airflow: Stack, run_id: str) -> str:
+    """The login of the manager of the absence's employee (a manager's login is their roster email)."""
+    from ooo.absence import absence_of_run
+
+    filed = absence_of_run(run_id)
+    assert filed is not None, run_id
+    team = load_team(airflow.extra_env.get("OOO_TEAM_FILE"))
+    manager = team.person(filed.person).manager
+    assert manager, f"{filed.person} has no manager"
+    return manager
+
+
+def as_ops(airflow: Stack) -> list[str]:
+    """The ``ooo`` command's Airflow options for the stack's ops login."""
+    return ["--api", airflow.url, "--user", "ops", "--password", airflow.password_of("ops")]
 
 
 def planned(employee: str, in_days: int, days: int, **params: Any) -> dict[str, Any]:

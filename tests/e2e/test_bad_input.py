@@ -105,6 +105,10 @@ BY_VALIDATE: list[tuple[str, dict[str, Any], str]] = [
      "in Asia/Kolkata"),
     ("approved by a colleague", {"approved_by": JORDAN}, "is not a manager in the roster"),
     ("approved by a stranger", {"approved_by": "boss@gmail.com"}, "approved_by boss@gmail.com is not in"),
+    ("approved, but filed by someone who may not record it", {"approved_by": f"allison.reed{DOMAIN}"},
+     "approved_by can be recorded only by an approvals login (team.approvers: hr-integration) or by Allison Reed"),
+    ("approved by another team's manager", {"approved_by": f"casey.morgan{DOMAIN}", "employee": SAM},
+     "approved_by can be recorded only by"),
     ("a bell in the note", {"note": "ring\x07"}, "note contains control characters (U+0007)"),
     ("a bidi override in the note", {"note": "\u202egnirts"}, "U+202E"),
     ("a bidi isolate in the note", {"note": "\u2066x\u2069"}, "U+2066"),
@@ -124,7 +128,8 @@ def stack(tmp_path_factory, metadata_db) -> Iterator[tuple[Stack, SandboxServer]
 def test_bad_absences_are_refused_with_a_clear_message_and_touch_nothing(stack):
     airflow, sandbox = stack
     # In flight first: Sam out in two months (approved when filed), so overlaps can be tried.
-    sams = airflow.api.trigger_absence(planned(SAM, in_days=60, days=3, approved_by=f"allison.reed{DOMAIN}"))
+    hr = airflow.api_as("hr-integration")  # the login that may record approvals (team.approvers)
+    sams = hr.trigger_absence(planned(SAM, in_days=60, days=3, approved_by=f"allison.reed{DOMAIN}"))
     airflow.api.wait_for(sams["dag_run_id"], lambda tis: state_of("team_notice")(tis) == "deferred", timeout=180)
     overlaps = [
         ("Sam out twice at once", {"start_date": day(61), "end_date": day(64)}, "already has an absence from"),
@@ -144,7 +149,7 @@ def test_bad_absences_are_refused_with_a_clear_message_and_touch_nothing(stack):
         assert " 400 " in str(refused.value) and f"param {param}" in str(refused.value), (what, refused.value)
         refused_by_schema.append(what)
     with pytest.raises(AirflowApiError, match="exists already"):  # the same absence twice
-        airflow.api.trigger_absence(planned(SAM, in_days=60, days=3, approved_by=f"allison.reed{DOMAIN}"))
+        hr.trigger_absence(planned(SAM, in_days=60, days=3, approved_by=f"allison.reed{DOMAIN}"))
 
     runs = {}
     cases = list(enumerate(BY_VALIDATE + overlaps))
@@ -170,7 +175,7 @@ def test_bad_absences_are_refused_with_a_clear_message_and_touch_nothing(stack):
     assert touched == []  # no calendar, mailbox, channel, text queue or CRM was touched
 
     # The scheduler carries on: a good absence filed now goes through.
-    good = airflow.api.trigger_absence(planned(TOM, in_days=50, days=2, approved_by=f"casey.morgan{DOMAIN}"))
+    good = hr.trigger_absence(planned(TOM, in_days=50, days=2, approved_by=f"casey.morgan{DOMAIN}"))
     tis = airflow.api.wait_for(good["dag_run_id"], lambda tis: state_of("calendar_cleanup")(tis) == "success",
                                timeout=180)
     assert by_task(tis)["validate"] == "success"

@@ -65,7 +65,8 @@ def file_long_absences(airflow: Stack, team: Team) -> dict[str, Any]:
     maya = {"employee": MAYA, "start_date": start.isoformat(), "end_date": end.isoformat(), "kind": "planned",
             "approved_by": ALLISON, "reachable": False, "note": ""}
     sam = planned(SAM, in_days=21, days=3)
-    return {"maya": airflow.api.trigger_absence(maya)["dag_run_id"], "start": start, "end": end, "dst": dst,
+    return {"maya": airflow.api_as("hr-integration").trigger_absence(maya)["dag_run_id"], "start": start, "end": end,
+            "dst": dst,
             "year": year, "sam": airflow.api.trigger_absence(sam)["dag_run_id"], "sam_start": sam["start_date"]}
 
 
