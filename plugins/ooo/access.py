@@ -111,6 +111,7 @@ ROLES: tuple[Role, ...] = (
          frozenset(_grants(READ, "Website")
                    | read_dags([ABSENCE]) | trigger([ABSENCE])  # the intake DAG files absences
                    | _grants(READ, "DAG Runs", "Task Instances", "XComs")
+                   | _grants(READ, "HITL Detail")  # an approval's answer given to an earlier try (not to answer)
                    | _grants(EDIT, "DAG Runs", "Task Instances", "XComs"))),  # note, state; clear; re-plan
 )
 ROLE_NAMES = {role.name for role in ROLES}

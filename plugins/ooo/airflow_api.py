@@ -184,6 +184,17 @@ class AirflowApi:
                                   r.status_code)
         return r.json()["value"]
 
+    def hitl_detail(self, run_id: str, task_id: str = "approval", map_index: int = -1,
+                    dag_id: str = DAG_ID) -> dict[str, Any] | None:
+        """A task's human-in-the-loop request and its answer (``response_received``, ``chosen_options``, ...);
+        None when it has none."""
+        try:
+            return self.call("GET", self.task_endpoint(run_id, task_id, -1, dag_id) + f"/{map_index}/hitlDetails")
+        except AirflowApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def answer_approval(self, run_id: str, approve: bool, reason: str = "") -> dict[str, Any]:
         """Answer as the manager does in the UI; ``reason`` is told to the employee."""
         option = "Approve" if approve else "Reject"

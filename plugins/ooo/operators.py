@@ -16,6 +16,7 @@ Both rewrite the run's note after what they did, so ops see each absence at a gl
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +36,11 @@ from ooo.steps.context import StepContext
 from ooo.steps.notices import tell_employee_not_approved
 from ooo.templates import day_range, render
 from ooo.timeline import Review, Timeline
+from ooo.times import instant
 from ooo.validate import local
 
 Action = Callable[[StepContext], Record]
+log = logging.getLogger(__name__)
 
 
 def planned_run(context: Any) -> AbsenceRun:
@@ -90,7 +93,7 @@ class ManagerApproval(ApprovalOperator):
                                     recorded=True, responded_by_user={"id": approver.email, "name": approver.name})
             run.keep_note(answer=answer)
             return answer.to_dict()
-        if (given := _answer_given_before(context)) is not None:
+        if (given := _answer_given_before(run)) is not None:
             # An earlier try of this task parked the request and was answered, then failed anyway (a
             # quick answer racing the executor's report of the park, Airflow 3.3.2). The answer stands:
             # asking again would wipe it.
@@ -136,24 +139,22 @@ class ManagerApproval(ApprovalOperator):
         return result
 
 
-def _answer_given_before(context: Any) -> dict[str, Any] | None:
-    """The answer to this task's request given to an earlier try, as the resume event carries it; None on a
-    first try or when there is none."""
-    ti = context["ti"]
-    if (getattr(ti, "try_number", 1) or 1) <= 1:
+def _answer_given_before(run: AbsenceRun) -> dict[str, Any] | None:
+    """The answer an earlier try of this task was given, as the resume event carries it; None on a first try
+    or when there is none. Read through the REST API: the Task SDK's worker cannot read an answer."""
+    if (getattr(run.ti, "try_number", 1) or 1) <= 1 or run.api is None:
         return None
-    from airflow.sdk.execution_time.hitl import get_hitl_detail_content_detail
-
     try:
-        detail = get_hitl_detail_content_detail(ti.id)
-    except Exception:  # noqa: BLE001 - no request yet (the earlier try failed before asking): ask now
+        detail = run.api.hitl_detail(run.run_id, run.ti.task_id, dag_id=run.dag_id)
+    except Exception:  # noqa: BLE001 - unknown: ask again (the manager answers once more)
+        log.warning("Could not read the answer given to an earlier try: asking again", exc_info=True)
         return None
-    if not detail.response_received:
+    if not detail or not detail.get("response_received"):
         return None
-    user = detail.responded_by_user
-    return {"chosen_options": list(detail.chosen_options or []), "params_input": detail.params_input or {},
-            "responded_at": detail.responded_at, "timedout": False,
-            "responded_by_user": {"id": user.id, "name": user.name} if user else None}
+    return {"chosen_options": list(detail.get("chosen_options") or []),
+            "params_input": detail.get("params_input") or {},
+            "responded_at": instant(detail["responded_at"]) if detail.get("responded_at") else timezone.utcnow(),
+            "responded_by_user": detail.get("responded_by_user"), "timedout": False}
 
 
 def _plain_answer(answer: dict[str, Any]) -> dict[str, Any]:

@@ -78,15 +78,33 @@ def answer(airflow: Stack, run_id: str, approve: bool, reason: str = "", by: str
     airflow.api_as(by or manager_of(airflow, run_id)).answer_approval(run_id, approve=approve, reason=reason)
 
 
+def wait_parked(airflow: Stack, run_id: str, dag_id: str = "ooo_absence", task_id: str = "approval") -> None:
+    """Until the request awaits input and the scheduler has logged its worker's "success" event.
+
+    For Airflow's plain ``HITLOperator`` (the access probes): unlike ``ManagerApproval`` it does not
+    survive an answer that races the executor's report of the park (Airflow 3.3.2).
+    """
+    airflow.api.wait_for(run_id, lambda tis: state_of(task_id)(tis) == "awaiting_input", timeout=120, dag_id=dag_id)
+    parked = (f"Received executor event with state success for task instance TaskInstanceKey("
+              f"dag_id='{dag_id}', task_id='{task_id}', run_id='{run_id}'")
+    deadline = time.monotonic() + 120
+    while parked not in (airflow.logs / "scheduler.log").read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the scheduler never processed the parked request"
+        time.sleep(0.5)
+
+
 def manager_of(airflow: Stack, run_id: str) -> str:
     """The login of the manager of the absence's employee (a manager's login is their roster email)."""
     from ooo.absence import absence_of_run
 
     filed = absence_of_run(run_id)
     assert filed is not None, run_id
-    team = load_team(airflow.extra_env.get("OOO_TEAM_FILE"))
-    manager = team.person(filed.person).manager
-    assert manager, f"{filed.person} has no manager"
+    return manager_of_person(airflow, filed.person)
+
+
+def manager_of_person(airflow: Stack, email: str) -> str:
+    manager = load_team(airflow.extra_env.get("OOO_TEAM_FILE")).person(email).manager
+    assert manager, f"{email} has no manager"
     return manager
 
 

@@ -28,6 +28,7 @@ from tests.e2e.stack import (
     by_task,
     finished,
     manager_of,
+    manager_of_person,
     next_minute,
     planned,
     real_stack,
@@ -171,7 +172,8 @@ def test_a_pre_approved_absence_skips_the_wait_and_a_cancel_before_the_start_lea
         a.get("self") and a.get("responseStatus") == "declined" for a in e.get("attendees", []))]
     assert still == []  # every declined meeting is back
     assert not google.vacation(MAYA).get("enableAutoReply")
-    assert [t for t in dms(sandbox, JORDAN) if "is cancelled" in t and "nothing to cover" in t]
+    # Jordan was never handed the cover (that is the day before), so is not bothered with the cancel.
+    assert not [t for t in dms(sandbox, JORDAN) if "Maya" in t]
     assert "Cancelled: by ops" in note(airflow, run_id)
     wait_until_no_trigger(airflow, run_id)
 
@@ -180,7 +182,7 @@ def test_the_approver_is_warned_of_thin_coverage(stack):
     airflow, _ = stack
     for person in (LENA, ROSA):  # both out in six weeks, approved when filed
         other = airflow.api_as("hr-integration").trigger_absence(
-            planned(person, in_days=40, days=5, approved_by=f"{manager_of(airflow, person)}"))["dag_run_id"]
+            planned(person, in_days=40, days=5, approved_by=manager_of_person(airflow, person)))["dag_run_id"]
         airflow.api.wait_for(other, lambda tis: state_of("validate")(tis) == "success", timeout=120)
     run_id = airflow.api.trigger_absence(planned(JORDAN, in_days=41, days=2, backup_buddy=TOM))["dag_run_id"]
     airflow.api.wait_for(run_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
