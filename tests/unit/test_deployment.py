@@ -100,3 +100,33 @@ def test_env_example_names_every_connection():
     env = (ROOT / ".env.example").read_text()
     for conn_id in (GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, FATHOM_CONN_ID, CONNECTION):
         assert f"AIRFLOW_CONN_{conn_id.upper()}=" in env
+
+
+def test_the_production_stack_runs_with_the_composes_airflow_settings(tmp_path):
+    """devstack's production shape takes every compose setting but what names compose's machines, secrets
+    and logins; those it sets for its own database, broker and URL. The executor is Celery."""
+    from devstack.production import MACHINE_SPECIFIC, ProductionStack
+    from devstack.redis import Redis
+
+    compose_env = compose()["x-airflow-common"]["environment"]
+    redis = Redis()
+    redis.port = 6390
+    database = "postgresql+psycopg2://airflow:pw@127.0.0.1:5499/airflow_1"
+    stack = ProductionStack(tmp_path, 8099, database, redis, env={"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0"})
+    env = stack.env()
+    portable = {k: str(v) for k, v in compose_env.items() if k.startswith("AIRFLOW__") and k not in MACHINE_SPECIFIC}
+    assert portable["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    expected = {**portable, "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0"}  # a test's own setting wins
+    assert {k: env.get(k) for k in expected} == expected
+    assert MACHINE_SPECIFIC <= set(compose_env)  # nothing left out that compose does not set
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == database
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{database}"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6390/0"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:8099/execution/"
+    assert len(stack.workers) == len(stack.triggerers) == 2
+    commands = {name: stack.command(name) for name in stack.components}
+    assert commands["worker-1"][1:4] == ["celery", "worker", "--celery-hostname"]
+    assert commands["worker-1"][4] != commands["worker-2"][4]
+    ports = {stack.component_env(w)["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] for w in stack.workers}
+    ports |= {stack.component_env(t)["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] for t in stack.triggerers}
+    assert len(ports) == 4  # each log server its own port, as each container has its own
