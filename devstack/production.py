@@ -11,6 +11,7 @@ it: only what names the compose file's machines, secrets and logins is the stack
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,7 @@ class ProductionStack(Stack):
         self.triggerers = tuple(f"triggerer-{n}" for n in range(1, triggerers + 1))
         self.components = ("api-server", "scheduler", "dag-processor", *self.triggerers, *self.workers)
         self._ports = {name: free_port() for name in ("scheduler", *self.workers, *self.triggerers)}
+        self.triggerer_jobs: dict[str, int] = {}  # triggerer -> its job id (``trigger.triggerer_id``)
 
     def env(self) -> dict[str, str]:
         env = super().env()
@@ -104,12 +106,26 @@ class ProductionStack(Stack):
                     continue
         return None
 
+    def restart(self, component: str, timeout: float = 120) -> None:
+        """As :meth:`Stack.restart`; a triggerer is started alone, until its job is in the database,
+        so that which triggerer holds a trigger can be told (:meth:`triggerer_holding`)."""
+        if component not in self.triggerers:
+            return super().restart(component)
+        latest = "select coalesce(max(id), 0) from job where job_type = 'TriggererJob'"
+        before = self.query(latest)[0][0]
+        super().restart(component)
+        deadline = time.monotonic() + timeout
+        while (job := self.query(latest)[0][0]) == before:
+            if time.monotonic() > deadline or self.procs[component].poll() is not None:
+                raise RuntimeError(f"{component} did not start: see {self.logs / component}.log")
+            time.sleep(0.5)
+        self.triggerer_jobs[component] = job
+
     def triggerer_holding(self, trigger_id: int) -> str | None:
-        """The triggerer that runs trigger ``trigger_id``: the one whose log says it started it."""
-        for name in self.triggerers:
-            if name in self.procs and f"(ID {trigger_id}) starting" in self.log_of(name):
-                return name
-        return None
+        """The triggerer that trigger ``trigger_id`` is assigned to (None: to none of this stack's)."""
+        rows = self.query("select triggerer_id from trigger where id = :id", id=trigger_id)
+        job = rows[0][0] if rows else None
+        return next((name for name, j in self.triggerer_jobs.items() if j == job and name in self.procs), None)
 
     def log_of(self, component: str) -> str:
         return (self.logs / f"{component}.log").read_text(errors="replace")

@@ -82,9 +82,11 @@ class Redis:
         finally:
             client.close()
 
-    def restart(self, grace: float = 20) -> None:
-        """A clean restart: SIGTERM (Redis saves its snapshot), then the same server on the same port."""
+    def restart(self, down: float = 0, grace: float = 20) -> None:
+        """A clean restart: SIGTERM (Redis saves its snapshot), ``down`` seconds without it (a container
+        restarting), then the same server on the same port and directory."""
         self._end(grace)
+        time.sleep(down)
         self.start()
 
     def _end(self, grace: float) -> None:
