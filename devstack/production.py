@@ -11,6 +11,7 @@ it: only what names the compose file's machines, secrets and logins is the stack
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ class ProductionStack(Stack):
         self.components = ("api-server", "scheduler", "dag-processor", *self.triggerers, *self.workers)
         self._ports = {name: free_port() for name in ("scheduler", *self.workers, *self.triggerers)}
         self.triggerer_jobs: dict[str, int] = {}  # triggerer -> its job id (``trigger.triggerer_id``)
+        self._ready_before: dict[str, int] = {}  # worker -> "ready" lines in its log before its last start
 
     def env(self) -> dict[str, str]:
         env = super().env()
@@ -106,9 +108,27 @@ class ProductionStack(Stack):
                     continue
         return None
 
+    def start(self, timeout: float = 180) -> ProductionStack:
+        """As :meth:`Stack.start`, then until each Celery worker says it is ready (a worker that cannot
+        reach its broker exits: better said at once than found when no task runs)."""
+        super().start(timeout)
+        for name in self.workers:
+            self.wait_ready(name, timeout)
+        return self
+
+    def wait_ready(self, worker: str, timeout: float = 180) -> None:
+        """Until ``worker``, (re)started, logs Celery's "<name>@<host> ready."."""
+        deadline = time.monotonic() + timeout
+        while self._readies(worker) <= self._ready_before.get(worker, 0):
+            if time.monotonic() > deadline or self.procs[worker].poll() is not None:
+                raise RuntimeError(f"{worker} is not running: see {self.logs / worker}.log")
+            time.sleep(0.5)
+
     def restart(self, component: str, timeout: float = 120) -> None:
         """As :meth:`Stack.restart`; a triggerer is started alone, until its job is in the database,
         so that which triggerer holds a trigger can be told (:meth:`triggerer_holding`)."""
+        if component in self.workers:
+            self._ready_before[component] = self._readies(component)
         if component not in self.triggerers:
             return super().restart(component)
         latest = "select coalesce(max(id), 0) from job where job_type = 'TriggererJob'"
@@ -128,7 +148,11 @@ class ProductionStack(Stack):
         return next((name for name, j in self.triggerer_jobs.items() if j == job and name in self.procs), None)
 
     def log_of(self, component: str) -> str:
-        return (self.logs / f"{component}.log").read_text(errors="replace")
+        log = self.logs / f"{component}.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    def _readies(self, worker: str) -> int:
+        return len(re.findall(rf"{re.escape(worker)}@\S+ ready\.", self.log_of(worker)))
 
 
 

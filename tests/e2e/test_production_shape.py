@@ -211,6 +211,7 @@ def test_a_celery_worker_killed_in_calendar_cleanup(stack):
     assert f"run_id={run.run_id}/task_id=calendar_cleanup/attempt=2" in airflow.log_of(survivor)
     summary = once_each(sandbox, team, [run])
     airflow.restart(victim)
+    airflow.wait_ready(victim)
     print(f"\n[celery worker] killed {victim} with {declined_at_kill}/{len(due)} meetings declined; try 2 ran on "
           f"{survivor}; the run succeeded {took[run.run_id]:.0f} s after the kill; {summary}")
 
