@@ -36,10 +36,11 @@ MACHINE_SPECIFIC = frozenset({
 
 
 def compose_settings() -> dict[str, str]:
-    """The Airflow settings every component gets in docker-compose.yaml, less :data:`MACHINE_SPECIFIC`."""
+    """The Airflow settings every component gets in docker-compose.yaml, less :data:`MACHINE_SPECIFIC`
+    and any taken from ``.env`` (``${...}``: a deployment's own secret or address)."""
     env = yaml.safe_load(COMPOSE.read_text())["x-airflow-common"]["environment"]
     return {key: str(value) for key, value in env.items()
-            if key.startswith("AIRFLOW__") and key not in MACHINE_SPECIFIC}
+            if key.startswith("AIRFLOW__") and key not in MACHINE_SPECIFIC and "${" not in str(value)}
 
 
 class ProductionStack(Stack):
