@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 HOME = Path(tempfile.mkdtemp(prefix="ooo-bench-economy-"))
 os.environ.update({
@@ -116,9 +118,15 @@ def main() -> dict:
     t0 = time.monotonic()
     subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    from ooo.team import load_team
+    from ooo.team import SAMPLE_TEAM_FILE, load_team
     from sandbox import connection_env, start_sandbox
 
+    # dag.test() files as the login dag_test: the bench's roster lets it record the approval, as a
+    # team lets its HR integration (team.approvers).
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["approvers"] = [*raw["team"].get("approvers", []), "dag_test"]
+    (HOME / "team.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    os.environ["OOO_TEAM_FILE"] = str(HOME / "team.yaml")
     team = load_team()
     server = start_sandbox(team)
     server.sandbox.requests = collections.deque(maxlen=100_000)

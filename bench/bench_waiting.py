@@ -169,7 +169,7 @@ def phase_waiting(stack: Any, people: list[str], manager: str, n: int, batch: in
     # scheduler die of "database is locked" (seen at 200 at once).
     for first in range(0, n, batch):
         t1 = time.monotonic()
-        run_ids += file_all(stack.api, absences[first:first + batch])
+        run_ids += file_all(stack.api_as("hr-integration"), absences[first:first + batch])
         filed += time.monotonic() - t1
         wait_until(f"absences waiting in team_notice (batch {first // batch + 1})", all_waiting,
                    timeout=120 + batch * 20)
@@ -207,7 +207,7 @@ def phase_on_time(stack: Any, server: Any, team_file: Path, people: list[str], m
     print(f"B. filing {m} absences starting {tomorrow}: team notices all due {moment:%H:%M:%S %Z} "
           f"({(moment - dt.datetime.now(zone)).total_seconds():.0f} s from now)", flush=True)
     log_before = len(server.sandbox.requests)
-    run_ids = file_all(stack.api, absences)
+    run_ids = file_all(stack.api_as("hr-integration"), absences)
     wait_until("on-time absences waiting", lambda: (
         f"{count(stack, run_ids, 'team_notice', ('deferred',))}/{m} waiting",
         count(stack, run_ids, "team_notice", ("deferred",)) == m or dt.datetime.now(zone) >= moment),
@@ -266,7 +266,7 @@ def phase_finish(stack: Any, people: list[str], k: int) -> dict[str, Any]:
                          filed.isoformat()))
     print(f"C. filing {k} sick absences filed late (every moment past: whole procedure at once)", flush=True)
     t0 = time.monotonic()
-    run_ids = file_all(stack.api, absences)
+    run_ids = file_all(stack.api_as("hr-integration"), absences)
 
     def finished() -> tuple[str, bool]:
         alive(stack)

@@ -9,8 +9,10 @@ Clients time out after 2 s (the sandbox holds a timed-out answer 3 s); steps ret
 ``[core] default_task_retries`` says (6 here, from 2 s, doubling). Half the absences are planned
 and pre-approved (``approved_by``), half unexpected; every one is two days long and dated in the
 past, so every step runs at once. Each employee has a client meeting, an internal meeting and two
-texts (one unanswered) in the window. Then, per kind of effect: expected (from the runs' records
-and the fixed steps), found in the sandbox, doubled, missing; the faults injected; the task retries.
+texts nobody answers in the window. Then, per kind of effect: expected (from the sandbox's seeded
+world, read before filing: tests/e2e/fault_tally.py), found in the sandbox, doubled (a key found twice,
+or a decline / auto-reply switch-off made twice in the Google API's history), missing; the faults
+injected; the task retries.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import contextlib
 import datetime as dt
 import sys
 import time
-from zoneinfo import ZoneInfo
 
 from bench._common import (
     bench_people,
@@ -53,25 +54,6 @@ def absences(people: list[str], today: dt.date, manager: str) -> list[tuple[dict
     return out
 
 
-def seed_window(sandbox, team, params: dict) -> None:
-    """A client meeting, an internal one and two texts (the second unanswered) in the absence."""
-    person = team.person(params["employee"])
-    zone = ZoneInfo(person.timezone)
-    day = dt.date.fromisoformat(params["start_date"])
-    google, justcall = sandbox.api("google"), sandbox.api("justcall")
-    for hour, guest in ((10, f"client.{person.email.split('@')[0]}@example-client.com"), (14, person.buddy)):
-        at = dt.datetime.combine(day, dt.time(hour), zone)
-        google.add_event(person.email, {
-            "summary": "Client check-in" if hour == 10 else "Account review",
-            "start": {"dateTime": at.isoformat(), "timeZone": str(zone)},
-            "end": {"dateTime": (at + dt.timedelta(minutes=30)).isoformat(), "timeZone": str(zone)},
-            "attendees": [{"email": g, "responseStatus": "accepted"} for g in (person.email, guest)],
-        })
-    for n, minute in enumerate((5, 35)):
-        justcall.add_text(person.justcall_number, f"+1406555{n:04d}", "Can you call me back about the renewal?",
-                          dt.datetime.combine(day, dt.time(11, minute), zone), "Incoming", f"Client {n}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--absences", type=int, default=52)
@@ -98,7 +80,7 @@ def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
     from ooo.keys import run_key
     from ooo.team import load_team
     from sandbox.core import Faults
-    from tests.e2e.fault_tally import Run, tally
+    from tests.e2e.fault_tally import Run, expect, seed_window, tally
 
     with real_stack("faults", team_file_people=args.absences, env=env,
                     client_timeout=TIMEOUT) as (stack, server, team_file):
@@ -109,13 +91,16 @@ def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
         batch = absences(people, dt.date.today(), manager)
         for params, _ in batch:
             seed_window(sandbox, team, params)
+        expected = [expect(sandbox, team, params["employee"], dt.date.fromisoformat(params["start_date"]),
+                           dt.date.fromisoformat(params["end_date"]), dt.datetime.fromisoformat(filed))
+                    for params, filed in batch]
         sandbox.set_faults(Faults(rate=args.rate, hold_s=HOLD), seed=args.seed)
         t0 = time.monotonic()
         run_ids = []
         for params, logical in batch:  # a filing whose answer was lost is found filed: "exists already"
             run_ids.append(run_id_for(params["employee"], params["start_date"], params["end_date"]))
             try:
-                trigger(stack.api, "ooo_absence", run_ids[-1], {"reachable": False, "note": "", **params}, logical)
+                trigger(stack.api_as("hr-integration"), "ooo_absence", run_ids[-1], {"reachable": False, "note": "", **params}, logical)
             except AirflowApiError as exc:
                 if "exists already" not in str(exc):
                     raise
@@ -134,11 +119,9 @@ def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
                                  "where dag_id = 'ooo_absence' and try_number > 1 group by run_id"))
         failed = stack.query("select run_id, task_id, map_index from task_instance where dag_id = 'ooo_absence' "
                              "and state in ('failed', 'upstream_failed')")
-        for (params, _), run_id in zip(batch, run_ids, strict=True):
-            records = {t: stack.api.xcom(run_id, t) for t in ("calendar_cleanup",)}
-            reviews = [r for i in range(8) if (r := stack.api.xcom(run_id, "sms_review", map_index=i))]
+        for (params, _), run_id, want in zip(batch, run_ids, expected, strict=True):
             runs.append(Run(run_id, run_key(run_id), params["employee"], team.person(params["employee"]).buddy,
-                            records, reviews))
+                            want))
         counts = tally(sandbox, team, runs)
         report = sandbox.fault_report()["injected"]
         requests = len(sandbox.requests)

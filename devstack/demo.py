@@ -81,6 +81,9 @@ def demo(argv: list[str] | None = None) -> int:
                         help="keep the previous demo's runs (default: start from a fresh database)")
     parser.add_argument("--postgres", action="store_true",
                         help="Airflow's metadata in a throwaway PostgreSQL (production's database), not SQLite")
+    parser.add_argument("--production", action="store_true",
+                        help="the compose file's shape: PostgreSQL, Redis, CeleryExecutor with two workers, "
+                             "two triggerers (devstack.production)")
     args = parser.parse_args(argv)
     for port in (args.airflow_port, args.sandbox_port):
         if port_in_use(port):
@@ -92,14 +95,23 @@ def demo(argv: list[str] | None = None) -> int:
         (args.home / "airflow.db").unlink(missing_ok=True)
     sandbox = start_sandbox(port=args.sandbox_port)
     stack = Stack(args.home, args.airflow_port, env=connection_env(sandbox.sandbox.connections()))
-    postgres = None
+    postgres = redis = None
     try:
-        if args.postgres:
+        if args.postgres or args.production:
             from devstack.postgres import Postgres
 
             postgres = Postgres().start()
             stack.extra_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.database()
             print(f"demo: Airflow's metadata in PostgreSQL on 127.0.0.1:{postgres.port} (gone at the end)")
+        if args.production:
+            from devstack.production import ProductionStack
+            from devstack.redis import Redis
+
+            redis = Redis().start()
+            database = stack.extra_env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+            stack = ProductionStack(args.home, args.airflow_port, database, redis, env=stack.extra_env)
+            print(f"demo: Celery's broker is Redis on 127.0.0.1:{redis.port}; "
+                  f"components: {', '.join(stack.components)}")
         print(f"demo: sandbox on {sandbox.url}; starting Airflow in {args.home} (logs in {stack.logs})")
         stack.start()
         for params, logical_date in sample_absences(dt.date.today()):
@@ -120,6 +132,8 @@ def demo(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
         sandbox.stop()
+        if redis:
+            redis.stop()
         if postgres:
             postgres.stop()
         print("demo: stopped")

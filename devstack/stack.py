@@ -67,6 +67,8 @@ def port_in_use(port: int) -> bool:
 
 
 class Stack:
+    components: tuple[str, ...] = COMPONENTS  # what start() starts, each a process (group) of its own
+
     def __init__(self, home: Path, airflow_port: int, env: dict[str, str] | None = None):
         self.home = home
         self.port = airflow_port
@@ -157,7 +159,7 @@ class Stack:
         if db := sqlite_path(self.database_url()):
             use_write_ahead_log(db)
         self.apply_access()
-        for component in COMPONENTS:
+        for component in self.components:
             self.restart(component)
         self.api.wait_for_dag(timeout=timeout)
         return self
@@ -199,8 +201,11 @@ class Stack:
 
     def restart(self, component: str) -> None:
         """Start ``component`` (again, after :meth:`kill`): the same command, the same log file."""
-        args = [airflow_cli(), component] + (["--port", str(self.port)] if component == "api-server" else [])
-        self._spawn(component, args)
+        self._spawn(component, self.command(component))
+
+    def command(self, component: str) -> list[str]:
+        """The command line that runs ``component``."""
+        return [airflow_cli(), component] + (["--port", str(self.port)] if component == "api-server" else [])
 
     def kill(self, component: str) -> None:
         """``kill -9`` the component's whole process group, as a crash or an OOM kill would."""

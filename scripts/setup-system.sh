@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite runs for real, installed only when missing (a no-op on a
 # set-up machine): PostgreSQL (the production metadata database, for the PostgreSQL end-to-end
-# run) and Chromium (driven headless by Playwright in the browser tests).
+# run), Redis (Celery's broker in the production-shaped stack) and Chromium (driven headless by
+# Playwright in the browser tests).
 set -euo pipefail
 
 missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -48,6 +48,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not marked:
             item.add_marker(pytest.mark.xdist_group(group))
         _tell_xdist(config, item, group)
+    # xdist hands the groups out in collection order: the longest first, so that neither worker is
+    # left with one of them at the end while the other idles (scripts/test.sh's wall time).
+    items.sort(key=lambda item: item.module.__name__ not in LONGEST_FIRST)
+
+
+#: The real-stack modules that take longest (docs/RELIABILITY.md, "The whole suite").
+LONGEST_FIRST = ("tests.e2e.test_production_shape", "tests.e2e.test_process_faults")
 
 
 def _tell_xdist(config: pytest.Config, item: pytest.Item, group: str) -> None:

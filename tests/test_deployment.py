@@ -135,3 +135,53 @@ def test_the_checkout_runs_the_same_auth_manager():
 
     assert checkout_settings()["AIRFLOW__CORE__AUTH_MANAGER"] == CLASS_PATH
     assert "SIMPLE_AUTH_MANAGER" not in (ROOT / "devstack" / "stack.py").read_text()
+
+
+def test_the_production_stack_runs_with_the_composes_airflow_settings(tmp_path):
+    """devstack's production shape takes every compose setting but what names compose's machines, secrets
+    and logins; those it sets for its own database, broker and URL. The executor is Celery."""
+    from devstack.production import MACHINE_SPECIFIC, ProductionStack
+    from devstack.redis import Redis
+
+    compose_env = compose()["x-airflow-common"]["environment"]
+    redis = Redis()
+    redis.port = 6390
+    database = "postgresql+psycopg2://airflow:pw@127.0.0.1:5499/airflow_1"
+    stack = ProductionStack(tmp_path, 8099, database, redis, env={"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0"})
+    env = stack.env()
+    portable = {k: str(v) for k, v in compose_env.items()
+                if k.startswith("AIRFLOW__") and k not in MACHINE_SPECIFIC and "${" not in str(v)}
+    assert portable["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    expected = {**portable, "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0"}  # a test's own setting wins
+    assert {k: env.get(k) for k in expected} == expected
+    assert len(portable) >= 8 and "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS" in portable
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == database
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{database}"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6390/0"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:8099/execution/"
+    assert len(stack.workers) == len(stack.triggerers) == 2
+    commands = {name: stack.command(name) for name in stack.components}
+    assert commands["worker-1"][1:4] == ["celery", "worker", "--celery-hostname"]
+    assert commands["worker-1"][4] != commands["worker-2"][4]
+    ports = {stack.component_env(w)["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] for w in stack.workers}
+    ports |= {stack.component_env(t)["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] for t in stack.triggerers}
+    assert len(ports) == 4  # each log server its own port, as each container has its own
+
+
+def test_the_celery_config_is_airflows_with_a_publish_retry_longer_than_the_operation_timeout():
+    """A Celery worker's app takes celery_config_options alone: it must hold all of Airflow's defaults (the
+    broker above all); the publish retry must outlast [celery] operation_timeout, so that a broker outage
+    is a timeout the executor tries again, not a failed task (docs/RELIABILITY.md, "The production shape")."""
+    from airflow.configuration import conf
+    from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+
+    from ooo.celery_config import CELERY_CONFIG
+
+    assert {key: CELERY_CONFIG[key] for key in DEFAULT_CELERY_CONFIG} == DEFAULT_CELERY_CONFIG
+    policy = CELERY_CONFIG["task_publish_retry_policy"]
+    waits = [min(policy["interval_start"] + n * policy["interval_step"], policy["interval_max"])
+             for n in range(policy["max_retries"])]
+    assert sum(waits) > 10 * conf.getfloat("celery", "operation_timeout")
+    compose_env = compose()["x-airflow-common"]["environment"]
+    assert compose_env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == "ooo.celery_config.CELERY_CONFIG"
+    assert int(compose_env["AIRFLOW__CELERY__TASK_PUBLISH_MAX_RETRIES"]) >= 60

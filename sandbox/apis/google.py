@@ -153,6 +153,10 @@ class GoogleApi(Api):
         self.reserved: dict[str, set[str]] = {}  # owner -> every id ever used (deleted ones too)
         self.vacations: dict[str, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []
+        # Every change people would be told of, in order: an attendee's answer changing (the organiser
+        # gets a notice each time) and a vacation responder switched on or off. A repeated write that
+        # changes nothing is not in it, as Google sends no second notice for it.
+        self.history: list[dict[str, Any]] = []
         self.timezones: dict[str, str] = {p.email: p.timezone for p in sandbox.team.people}
         self._counter = 0
         self._seq = 0  # bumped by every change to an event: what a sync token remembers
@@ -264,7 +268,7 @@ class GoogleApi(Api):
                 raise KeyError(event_id)
             for a in target.get("attendees", []):
                 if a["email"] == attendee.lower():
-                    a["responseStatus"] = status
+                    self._answered(target, a, status)
                     if comment:
                         a["comment"] = comment
             self._touch(target)
@@ -307,7 +311,26 @@ class GoogleApi(Api):
 
     def set_vacation(self, user: str, settings: dict[str, Any]) -> None:
         with self.sandbox.lock:
+            before = bool(self.vacations.get(user.lower(), {}).get("enableAutoReply"))
             self.vacations[user.lower()] = {**self._vacation_view(user.lower()), **settings}
+            self._vacation_changed(user.lower(), before)
+
+    def changes(self, what: str) -> list[dict[str, Any]]:
+        """The :attr:`history` entries of one kind: ``response`` or ``vacation`` (copies)."""
+        with self.sandbox.lock:
+            return [dict(h) for h in self.history if h["what"] == what]
+
+    def _answered(self, event: dict[str, Any], attendee: dict[str, Any], status: str) -> None:
+        """Set an attendee's answer, noting it in the history when it changes."""
+        if attendee.get("responseStatus", "needsAction") != status:
+            self.history.append({"what": "response", "event": event["id"], "attendee": attendee["email"],
+                                 "status": status, "at": _stamp(_now())})
+        attendee["responseStatus"] = status
+
+    def _vacation_changed(self, user: str, before: bool) -> None:
+        after = bool(self.vacations.get(user, {}).get("enableAutoReply"))
+        if after != before:
+            self.history.append({"what": "vacation", "user": user, "enabled": after, "at": _stamp(_now())})
 
     def revoke_delegation(self, user: str) -> None:
         """Withdraw the service account's right to act as ``user`` (tokens die, new ones refused)."""
@@ -827,7 +850,8 @@ class GoogleApi(Api):
             if calendar != target["organizer"]["email"] and email != calendar:
                 continue  # an attendee changes only their own entry
             entry = {**current.get(email, {"email": email, "responseStatus": "needsAction"}),
-                     **{k: v for k, v in a.items() if k not in ("self", "organizer", "id", "email")}}
+                     **{k: v for k, v in a.items() if k not in ("self", "organizer", "id", "email", "responseStatus")}}
+            self._answered(target, entry, a.get("responseStatus", entry["responseStatus"]))
             updated[email] = entry
         organizer = target["organizer"]["email"]
         if updated and organizer in current and organizer not in updated:
@@ -990,7 +1014,7 @@ class GoogleApi(Api):
     def _decline(self, e: dict[str, Any], user: str, block: dict[str, Any]) -> None:
         for a in e.get("attendees", []):
             if a["email"] == user and a.get("responseStatus") != "declined":
-                a["responseStatus"] = "declined"
+                self._answered(e, a, "declined")
                 message = block.get("outOfOfficeProperties", {}).get("declineMessage")
                 if message:
                     a["comment"] = message
@@ -1118,7 +1142,9 @@ class GoogleApi(Api):
             raise ApiError(400, "Either subject or body must be non-empty to enable auto-reply.",
                            reason="invalidArgument")
         # PUT replaces the settings: omitted fields go back to their defaults.
+        before = bool(self.vacations.get(user, {}).get("enableAutoReply"))
         self.vacations[user] = {**{k: body.get(k) for k in known if k not in times}, **times}
+        self._vacation_changed(user, before)
         return Response(200, self._vacation_view(user))
 
     def _send(self, req: Request, user: str) -> Response:

@@ -18,8 +18,8 @@ from ooo.keys import run_key
 from ooo.timeline import local
 from sandbox import connection_env
 from sandbox.core import Faults
-from tests.dags.runs import review_records, run_absence, xcom
-from tests.e2e.fault_tally import Run, tally
+from tests.dags.runs import run_absence
+from tests.e2e.fault_tally import Run, expect, tally
 
 pytestmark = pytest.mark.e2e
 JORDAN = "jordan.reyes@yellowstonelocal.com"
@@ -54,12 +54,13 @@ def test_faults_on_every_api_double_nothing_and_lose_nothing(absence_dag, faulty
     filed_trip = local(start - dt.timedelta(days=7), dt.time(9), team.person(MAYA).timezone)
     runs = []
     for params, filed, buddy in ((sick, dt.datetime.fromisoformat(filed_sick), MAYA), (trip, filed_trip, JORDAN)):
+        expected = expect(faulty.sandbox, team, params["employee"], dt.date.fromisoformat(params["start_date"]),
+                          dt.date.fromisoformat(params["end_date"]), filed)  # from the world before it is filed
         run, tis = run_absence(retrying(absence_dag), params, filed)
         states = {(t.task_id, t.map_index): t.state for t in tis}
         assert run.state == "success", states
         run_id = run.run_id  # dag.test() names its runs manual__...: the key comes from it
-        records = {t.task_id: xcom(t) for t in tis if t.map_index < 0}
-        runs.append(Run(run_id, run_key(run_id), params["employee"], buddy, records, review_records(tis)))
+        runs.append(Run(run_id, run_key(run_id), params["employee"], buddy, expected))
 
     counts = tally(faulty.sandbox, team, runs)
     report = faulty.sandbox.fault_report()["injected"]
@@ -68,3 +69,28 @@ def test_faults_on_every_api_double_nothing_and_lose_nothing(absence_dag, faulty
     assert any("_after" in kind for kinds in report.values() for kind in kinds)
     assert counts.where == [], counts.where  # nothing doubled, nothing missing
     assert counts.expected["reschedule email"] > 0 and counts.expected["SMS alert"] > 0
+
+
+def test_the_tally_sees_a_decline_or_an_auto_reply_off_made_twice(sandbox, team):
+    """The tally counts changes in the sandbox, not end states: a meeting declined, accepted again and
+    declined again, or the responder switched off twice, is a double though the end state looks right."""
+    world = sandbox.sandbox
+    start = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())  # next Monday
+    end = start + dt.timedelta(days=4)
+    filed = local(dt.date.today(), dt.time(9), team.person(MAYA).timezone)
+    expected = expect(world, team, MAYA, start, end, filed)
+    assert len(expected.meetings) >= 2 and any(m["external"] for m in expected.meetings.values())
+    google = world.api("google")
+    first, *others = expected.meetings
+    for event_id in expected.meetings:
+        google.set_response(MAYA, event_id, MAYA, "declined")
+    google.set_response(MAYA, first, MAYA, "accepted")
+    google.set_response(MAYA, first, MAYA, "declined")
+    google.set_response(MAYA, others[0], MAYA, "declined")  # the same answer again: no change, no double
+    for enabled in (True, False, True, False):
+        google.set_vacation(MAYA, {"enableAutoReply": enabled, "responseSubject": "Out"})
+
+    counts = tally(world, team, [Run("r", run_key("absence__x"), MAYA, JORDAN, expected)])
+    assert (counts.found["declined meeting"], counts.doubled["declined meeting"]) == (len(expected.meetings), 1)
+    assert (counts.found["auto-reply off"], counts.doubled["auto-reply off"]) == (1, 1)
+    assert counts.missing["reschedule email"] == sum(1 for m in expected.meetings.values() if m["external"])

@@ -34,8 +34,10 @@ def write_team(path: Path, **times: str) -> Path:
 
 
 @contextmanager
-def real_stack(home: Path, env: dict[str, str] | None = None, **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
-    """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings."""
+def real_stack(home: Path, env: dict[str, str] | None = None, production: bool = False,
+               **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
+    """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings.
+    ``production``: the compose file's shape (:class:`devstack.production.ProductionStack`)."""
     team_file = write_team(home / "team.yaml", **times)
     sandbox = start_sandbox(load_team(team_file))
     settings = {
@@ -45,12 +47,20 @@ def real_stack(home: Path, env: dict[str, str] | None = None, **times: str) -> I
         "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
         **(env or {}),
     }
-    airflow = Stack(home, free_port(), env=settings)
     try:
-        airflow.start()
-        yield airflow, sandbox
+        if production:
+            from devstack.production import production_stack
+
+            with production_stack(home, free_port(), env=settings) as airflow:
+                yield airflow, sandbox
+        else:
+            airflow = Stack(home, free_port(), env=settings)
+            try:
+                airflow.start()
+                yield airflow, sandbox
+            finally:
+                airflow.stop()
     finally:
-        airflow.stop()
         sandbox.stop()
 
 

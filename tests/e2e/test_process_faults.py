@@ -7,8 +7,9 @@ every absence still gets each effect once, read from the sandbox as people would
   Google API is slowed so the kill lands mid-way); Airflow finds the task's heartbeat gone and
   retries it, and the retry declines the rest without a second decline, note or email.
 
-The scheduler case is in the default run; the other two (about 2 min each) are marked ``crash``
-and left out of it (pyproject's addopts): ``scripts/test.sh -m crash``. Figures in
+All three are in the default run (``scripts/test.sh``); the two slow ones (about 3 min each) are
+marked ``crash`` and can be run alone: ``scripts/test.sh -m crash``. The same kills on the production
+shape (Celery workers, two triggerers, Redis) are in test_production_shape.py. Figures in
 docs/RELIABILITY.md, "Process faults".
 """
 
