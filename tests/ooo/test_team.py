@@ -43,3 +43,22 @@ def test_the_team_file_can_be_chosen_by_env(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(raw))
     monkeypatch.setenv("OOO_TEAM_FILE", str(path))
     assert load_team().name == "Other Team"
+
+
+def test_the_intake_is_off_unless_the_roster_turns_it_on(team):
+    assert team.intake.enabled and team.intake.interval == dt.timedelta(minutes=5)  # the sample team's (the demo)
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    del raw["team"]["intake"]
+    off = parse_team(raw).intake
+    assert not off.enabled and off.unexpected_within == dt.timedelta(hours=24) and off.max_occurrences == 8
+
+
+@pytest.mark.parametrize("intake", [
+    {"enabled": "yes"}, {"interval_minutes": 0}, {"max_occurrences": -1}, {"unexpected_within_hours": -2},
+    {"interval": 5}, ["enabled"],
+])
+def test_a_wrong_intake_setting_is_a_roster_error(intake):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["intake"] = intake
+    with pytest.raises(RosterError, match="intake"):
+        parse_team(raw)
