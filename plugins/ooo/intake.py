@@ -357,7 +357,7 @@ def read_calendar(person: Person, calendar: Calendar, team: Team, services: Any,
         for tracked in calendar.events:
             days = tracked.days
             if tracked.id not in seen and days is not None and days[1] >= today - dt.timedelta(days=1):
-                _gone(person, tracked, "deleted (found missing in a full read of the calendar)", report)
+                _gone(person, tracked, "deleted (found missing in a full read of the calendar)")
     calendar.sync = changes.next_sync_token
 
 
@@ -374,11 +374,11 @@ def _take(event: dict[str, Any], person: Person, calendar: Calendar, team: Team,
     own = read_event(event, person, team)
     if isinstance(own, NoAbsence):
         if tracked is not None:
-            _gone(person, tracked, own.reason, report)
+            _gone(person, tracked, own.reason)
         elif own.reason == "deleted":
             series = [e for e in calendar.events if e.series == event_id]  # a whole recurring event deleted
             for occurrence in series:
-                _gone(person, occurrence, "deleted (its recurring event was deleted)", report)
+                _gone(person, occurrence, "deleted (its recurring event was deleted)")
         else:
             report.add(person.name, IGNORED, f"event {event_id}: {own.reason}")
         return
@@ -403,6 +403,7 @@ def _take(event: dict[str, Any], person: Person, calendar: Calendar, team: Team,
             if (tracked.start_half, tracked.end_half) != (own.start_half, own.end_half):
                 report.add(person.name, IGNORED, f"event {event_id}: only its half days changed; the absence's "
                            "days are the same, so nothing was changed")
+                tracked.start_half, tracked.end_half = own.start_half, own.end_half
             return
     _see(tracked, own, made)
 
@@ -415,7 +416,8 @@ def _see(tracked: Tracked, own: OwnEvent, made: dt.datetime | None) -> None:
     tracked.open = True
 
 
-def _gone(person: Person, tracked: Tracked, why: str, report: Report) -> None:
+def _gone(person: Person, tracked: Tracked, why: str) -> None:
+    """The event asks for no absence any more: its absences are to be cancelled."""
     if tracked.days is None:
         return
     log.info("%s: event %s %s", person.email, tracked.id, why)
@@ -536,7 +538,7 @@ def _overlaps(run_id: str, first: dt.date, last: dt.date) -> bool:
 
 def _days(event: Tracked) -> str:
     days = event.days
-    return f"now {days[0]} to {days[1]}" if days else "deleted"
+    return f"now {days[0]} to {days[1]}" if days else "deleted"  # or no longer an absence: the log says which
 
 
 # -- Airflow's side ------------------------------------------------------------------------------
