@@ -316,7 +316,8 @@ def test_new_events_are_filed_once_and_a_quiet_calendar_costs_one_request(world)
     saves = intake.saves
     quiet = intake.run()
 
-    assert quiet.lines == [] and quiet.note() == f"**Intake**: {len(team.people)} calendars read (0 in full); nothing new."
+    assert quiet.lines == []
+    assert quiet.note() == f"**Intake**: {len(team.people)} calendars read (0 in full); nothing new."
     assert len(calendar_lists(server)) - asked == len(team.people)  # one request per calendar
     assert len(intake.airflow.calls) == calls and intake.saves == saves  # Airflow not asked, nothing written
     assert len(intake.airflow.absences(LENA)) == len(intake.airflow.absences(TOM)) == 1
@@ -454,7 +455,8 @@ def test_a_calendar_that_cannot_be_read_or_a_person_gone_from_the_roster_is_repo
     intake = Intake(team)
     ghost = f"ghost{DOMAIN}"
     intake.save(IntakeState(calendars=[Calendar(person=ghost, sync="Cold", events=[
-        Tracked(id="e1", first=day(400).isoformat(), last=day(401).isoformat(), filed=[filed(day(400), day(401), who=ghost)])])]))
+        Tracked(id="e1", first=day(400).isoformat(), last=day(401).isoformat(),
+                filed=[filed(day(400), day(401), who=ghost)])])]))
 
     report = intake.run()
 
@@ -481,8 +483,8 @@ def test_a_recurring_out_of_office_event_files_each_occurrence_up_to_the_rosters
     beyond = lines(report, IGNORED, "Jordan")
     assert len(beyond) == 2 and all("beyond the roster's limit of 3" in b for b in beyond)
 
-    second = next(e for e in google.list_events(JORDAN, local_midnight(team, JORDAN, 14),
-                                                local_midnight(team, JORDAN, 15)) if e.get("eventType") == "outOfOffice")
+    week_two = google.list_events(JORDAN, local_midnight(team, JORDAN, 14), local_midnight(team, JORDAN, 15))
+    second = next(e for e in week_two if e.get("eventType") == "outOfOffice")
     assert second["recurringEventId"] == "jordanoff00001"
     GoogleWorkspace("ooo_google", subject=JORDAN).delete_event(second["id"])  # that week she works after all
     intake.run()

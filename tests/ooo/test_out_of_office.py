@@ -133,7 +133,8 @@ def test_half_days_follow_the_teams_split_time(team):
 @pytest.mark.parametrize(("fields", "reason"), [
     ({"status": "cancelled"}, "deleted"),
     ({"eventType": "focusTime"}, "not an out-of-office event (focusTime)"),
-    ({"extendedProperties": {"private": {MARKER: "abc123"}}}, "made by ooo-pipelines (an absence's out-of-office block)"),
+    ({"extendedProperties": {"private": {MARKER: "abc123"}}},
+     "made by ooo-pipelines (an absence's out-of-office block)"),
 ])
 def test_events_that_are_no_absence_say_why(team, fields, reason):
     own = read(team, ooo(ny(dt.date(2026, 12, 7)), ny(dt.date(2026, 12, 9)), **fields))
@@ -151,7 +152,8 @@ def test_the_own_event_covering_an_absence_is_found(team):
     week = ooo(ny(dt.date(2026, 12, 7)), ny(dt.date(2026, 12, 12)), organizer={"email": LENA, "self": True})
     ours = ooo(ny(dt.date(2026, 12, 7)), ny(dt.date(2026, 12, 12)), id="ourblock01",
                extendedProperties={"private": {MARKER: "k"}})
-    meeting = {"id": "meeting01", "eventType": "default", "start": {"dateTime": ny(dt.date(2026, 12, 8), 10).isoformat()},
+    meeting = {"id": "meeting01", "eventType": "default",
+               "start": {"dateTime": ny(dt.date(2026, 12, 8), 10).isoformat()},
                "end": {"dateTime": ny(dt.date(2026, 12, 8), 11).isoformat()}}
     out_from = ny(dt.date(2026, 12, 7))
     assert covering([meeting, ours, week], person, team, dt.date(2026, 12, 7), dt.date(2026, 12, 11), out_from) is week
