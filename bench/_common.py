@@ -94,6 +94,7 @@ def write_team(path: Path, people: int = 0, timezone: str = "Europe/London", **t
     raw["team"]["working_days"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     raw["team"]["holidays"] = []
     raw["team"]["times"].update(times)
+    raw["team"]["intake"] = {**raw["team"].get("intake", {}), "enabled": False}  # benchmarks file their own
     manager = next(p["email"] for p in raw["people"] if p["role"] == "manager")
     domain = raw["team"]["email_domain"]
     for i in range(people):

@@ -100,7 +100,8 @@ def run_batch(args: argparse.Namespace, info: dict, env: dict[str, str]) -> int:
         for params, logical in batch:  # a filing whose answer was lost is found filed: "exists already"
             run_ids.append(run_id_for(params["employee"], params["start_date"], params["end_date"]))
             try:
-                trigger(stack.api_as("hr-integration"), "ooo_absence", run_ids[-1], {"reachable": False, "note": "", **params}, logical)
+                hr_tool = stack.api_as("hr-integration")  # may record the manager's approval
+                trigger(hr_tool, "ooo_absence", run_ids[-1], {"reachable": False, "note": "", **params}, logical)
             except AirflowApiError as exc:
                 if "exists already" not in str(exc):
                     raise

@@ -41,6 +41,8 @@ DEMO_MESSAGE = """
 
   Maya's planned absence waits for Allison's approval: Browse > Required Actions.
   Jordan's sick week, filed late, runs through at once: watch its steps, then the sandbox page.
+  Lena's own out-of-office event (her calendar, two weeks out) is filed by ooo_intake within
+  minutes, and waits for Casey's approval.
   Ctrl-C stops everything.
 """
 

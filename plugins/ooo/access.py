@@ -107,9 +107,11 @@ ROLES: tuple[Role, ...] = (
                    | _grants(EDIT, "HITL Detail", dag(ABSENCE))  # answer ooo_absence's approvals
                    | _grants(MENU, "HITL Detail"))),
     Role(BOT, "the ooo_airflow connection's login: what the tasks and the change DAGs call "
-              "(ooo.airflow_api), on ooo_absence only",
+              "(ooo.airflow_api): on ooo_absence; the intake files cancels and shortens and notes its own runs",
          frozenset(_grants(READ, "Website")
-                   | read_dags([ABSENCE]) | trigger([ABSENCE])  # the intake DAG files absences
+                   | read_dags([ABSENCE, INTAKE])
+                   | trigger([ABSENCE, *CHANGES])  # the intake files absences, their cancels and shortens
+                   | _grants(EDIT, dag(INTAKE))  # the intake's run note
                    | _grants(READ, "DAG Runs", "Task Instances", "XComs")
                    | _grants(READ, "HITL Detail")  # an approval's answer given to an earlier try (not to answer)
                    | _grants(EDIT, "DAG Runs", "Task Instances", "XComs"))),  # note, state; clear; re-plan

@@ -43,6 +43,20 @@ def path(*segments: object) -> str:
     return "/".join(quote(str(s), safe="") for s in segments)
 
 
+class RunExists(AirflowApiError):
+    """Airflow refused a trigger: a run with that id exists (409), so it was made before."""
+
+
+def cancel_run_id(absence_run_id: str) -> str:
+    """The ``ooo_cancel`` run of an absence: one per absence, whoever asks (ops, ``ooo cancel``, the intake)."""
+    return f"cancel__{absence_run_id}"
+
+
+def shorten_run_id(absence_run_id: str, end: object) -> str:
+    """The ``ooo_shorten`` run that makes ``end`` an absence's last day: one per new last day."""
+    return f"shorten__{absence_run_id}__{end}"
+
+
 @dataclass
 class AirflowApi:
     base_url: str
@@ -125,13 +139,44 @@ class AirflowApi:
         r = self._request("POST", f"{self.base_url}/api/v2/{path('dags', dag_id, 'dagRuns')}", again=False,
                           json=body, headers=self._auth())
         if r.status_code == 409:
-            raise AirflowApiError(f"{run_id} exists already: {what}", 409)
+            raise RunExists(f"{run_id} exists already: {what}", 409)
         if r.status_code != 200:
             raise AirflowApiError(f"Airflow refused {dag_id} {run_id}: {r.status_code} {r.text}", r.status_code)
         return r.json()
 
     def run(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, Any]:
         return self.call("GET", path("dags", dag_id, "dagRuns", run_id))
+
+    def run_state(self, run_id: str, dag_id: str = DAG_ID) -> str | None:
+        """The run's state (``queued``, ``running``, ``success``, ``failed``), or None when there is no such run."""
+        r = self._request("GET", f"{self.base_url}/api/v2/{path('dags', dag_id, 'dagRuns', run_id)}", again=True,
+                          headers=self._auth())
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise AirflowApiError(f"GET run {run_id}: {r.status_code} {r.text}", r.status_code)
+        return r.json()["state"]
+
+    def run_ids(self, states: tuple[str, ...] = IN_FLIGHT, dag_id: str = DAG_ID) -> set[str]:
+        """The ids of the DAG's runs in ``states`` (every page)."""
+        ids: set[str] = set()
+        while True:
+            page = self.call("GET", path("dags", dag_id, "dagRuns"),
+                             params={"state": list(states), "limit": 100, "offset": len(ids)})
+            ids |= {run["dag_run_id"] for run in page["dag_runs"]}
+            if not page["dag_runs"] or len(ids) >= page["total_entries"]:
+                return ids
+
+    def trigger_cancel(self, absence_run_id: str) -> dict[str, Any]:
+        """File ``ooo_cancel`` for the absence; :class:`RunExists` when it was asked for before."""
+        return self.trigger("ooo_cancel", cancel_run_id(absence_run_id), {"absence_run_id": absence_run_id},
+                            what="that absence's cancellation was asked for before")
+
+    def trigger_shorten(self, absence_run_id: str, end: str) -> dict[str, Any]:
+        """File ``ooo_shorten`` making ``end`` the absence's last day; :class:`RunExists` when asked before."""
+        return self.trigger("ooo_shorten", shorten_run_id(absence_run_id, end),
+                            {"absence_run_id": absence_run_id, "end_date": end},
+                            what="that change was asked for before")
 
     def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict[str, Any]]:
         return self.call("GET", path("dags", dag_id, "dagRuns", run_id, "taskInstances"),

@@ -219,6 +219,7 @@ def _change(args: argparse.Namespace, dag_id: str, run_id: str, conf: dict[str, 
 
 
 def cancel(args: argparse.Namespace) -> int:
+    from ooo.airflow_api import cancel_run_id
     from ooo.changes import ChangeRefused, check_cancellable
 
     filed = _filed(args)
@@ -226,10 +227,11 @@ def cancel(args: argparse.Namespace) -> int:
         check_cancellable(filed)
     except ChangeRefused as refused:
         raise UsageError(str(refused)) from None
-    return _change(args, "ooo_cancel", f"cancel__{args.run_id}", {"absence_run_id": args.run_id})
+    return _change(args, "ooo_cancel", cancel_run_id(args.run_id), {"absence_run_id": args.run_id})
 
 
 def shorten(args: argparse.Namespace) -> int:
+    from ooo.airflow_api import shorten_run_id
     from ooo.changes import ChangeRefused, check_new_end
 
     filed = _filed(args)
@@ -237,7 +239,7 @@ def shorten(args: argparse.Namespace) -> int:
         end = check_new_end(filed, args.end)
     except ChangeRefused as refused:
         raise UsageError(str(refused)) from None
-    return _change(args, "ooo_shorten", f"shorten__{args.run_id}__{end}",
+    return _change(args, "ooo_shorten", shorten_run_id(args.run_id, end),
                    {"absence_run_id": args.run_id, "end_date": end.isoformat()})
 
 

@@ -171,7 +171,9 @@ class RescheduleEmail(Record):
 
 @dataclass(frozen=True)
 class CalendarCleanup(Record):
-    ooo_event_id: str | None = None
+    ooo_event_id: str | None = None  # the absence's out-of-office block
+    # True: the block is the employee's own out-of-office event, adopted: the absence never changes or deletes it
+    ooo_event_adopted: bool = False
     declined: list[DeclinedMeeting] = field(default_factory=list)
     reschedule_emails: list[RescheduleEmail] = field(default_factory=list)
     organised: list[OrganisedMeeting] = field(default_factory=list)

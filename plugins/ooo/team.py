@@ -57,6 +57,30 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Intake:
+    """``team.intake``: absences filed from the people's own out-of-office events (``ooo_intake``).
+
+    Off unless the roster turns it on. ``interval_minutes``: how often the calendars are read;
+    ``unexpected_within_hours``: an event made on or after its own start counts as an unexpected
+    absence if made within this long of it (later than that it is a record after the fact, and is
+    not filed); ``max_occurrences``: how many occurrences of one recurring event are filed.
+    """
+
+    enabled: bool = False
+    interval_minutes: int = 5
+    unexpected_within_hours: int = 24
+    max_occurrences: int = 8
+
+    @property
+    def interval(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.interval_minutes)
+
+    @property
+    def unexpected_within(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.unexpected_within_hours)
+
+
+@dataclass(frozen=True)
 class Team:
     name: str
     company: str
@@ -73,6 +97,7 @@ class Team:
     cc_request_contacts: tuple[str, ...] = field(default=())
     max_out_at_once: int = 2  # more people out on one day than this: the approver is warned
     approvers: tuple[str, ...] = ()  # Airflow logins that may record an approval when filing (approved_by)
+    intake: Intake = field(default_factory=Intake)
 
     def person(self, email: str) -> Person | None:
         wanted = email.strip().lower()
@@ -147,6 +172,7 @@ def parse_team(raw: object, source: str = "team file") -> Team:
             cc_request_contacts=tuple(c.lower() for c in settings.get("cc_request_contacts") or ()),
             max_out_at_once=int(settings.get("max_out_at_once", 2)),
             approvers=tuple(str(a).strip().lower() for a in settings.get("approvers") or ()),
+            intake=_intake(settings.get("intake")),
         )
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
         raise RosterError(f"{source}: {exc!r}") from exc
@@ -189,6 +215,27 @@ def _check_references(team: Team, source: str) -> None:
     missing = {"team_notice", "auto_reply_on", "sms_review", "return_digest"} - set(team.times)
     if missing:
         raise RosterError(f"{source}: times lacks {', '.join(sorted(missing))}")
+
+
+def _intake(raw: object) -> Intake:
+    """``team.intake``; absent: off."""
+    if raw is None:
+        return Intake()
+    if not isinstance(raw, dict):
+        raise ValueError("intake must be a mapping (enabled, interval_minutes, unexpected_within_hours, "
+                         "max_occurrences)")
+    unknown = set(raw) - {f.name for f in fields(Intake)}
+    if unknown:
+        raise ValueError(f"intake has unknown settings {sorted(unknown)}")
+    enabled = raw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ValueError(f"intake.enabled must be true or false, not {enabled!r}")
+    numbers = {name: int(raw.get(name, getattr(Intake, name))) for name in
+               ("interval_minutes", "unexpected_within_hours", "max_occurrences")}
+    if numbers["interval_minutes"] < 1 or numbers["max_occurrences"] < 1 or numbers["unexpected_within_hours"] < 0:
+        raise ValueError(f"intake: interval_minutes and max_occurrences must be at least 1, "
+                         f"unexpected_within_hours at least 0 (given {numbers})")
+    return Intake(enabled=enabled, **numbers)
 
 
 def _date(value: object) -> dt.date:

@@ -22,7 +22,7 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dags) == ["ooo_absence", "ooo_cancel", "ooo_shorten"]
+    assert sorted(dagbag.dags) == ["ooo_absence", "ooo_cancel", "ooo_intake", "ooo_shorten"]
 
 
 def test_no_warnings_from_our_code(dagbag):
@@ -60,6 +60,23 @@ def test_waits_hold_no_timeout_and_reviews_go_one_at_a_time(dagbag):
         assert task.execution_timeout is None, task.task_id
     assert dag.get_task("sms_review").max_active_tis_per_dagrun == 1
     assert dag.max_active_runs >= 1000  # every absence in flight is an active run, for weeks
+
+
+def test_the_intake_runs_on_the_rosters_interval_one_run_at_a_time(dagbag):
+    import datetime as dt
+
+    from airflow.sdk.definitions.timetables.trigger import DeltaTriggerTimetable
+
+    from ooo.team import load_team
+
+    dag = dagbag.dags["ooo_intake"]
+    every = load_team().intake.interval  # the roster's team.intake.interval_minutes
+    assert every == dt.timedelta(minutes=5)
+    assert dag.timetable == DeltaTriggerTimetable(every)
+    assert dag.timetable != DeltaTriggerTimetable(every * 2)
+    assert (dag.catchup, dag.max_active_runs) == (False, 1)
+    assert dag.task_ids == ["read_calendars"]
+    assert dag.get_task("read_calendars").retries == 0  # the next run picks up where one stopped
 
 
 @pytest.mark.parametrize("dag_file", sorted(p.name for p in DAGS.glob("*.py")))

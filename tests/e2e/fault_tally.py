@@ -159,7 +159,8 @@ def _slack_keys(sandbox: Sandbox) -> Counter[tuple[str, str, str, str]]:
                 meta = m.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
                 if m.get("bot_id") and meta.get("event_type"):
-                    seen[(channel_id, meta["event_type"], str(payload.get("key")), str(payload.get("text_id", "")))] += 1
+                    key = (channel_id, meta["event_type"], str(payload.get("key")), str(payload.get("text_id", "")))
+                    seen[key] += 1
     return seen
 
 
@@ -206,14 +207,15 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
         digest = f"<ooo-digest.{k}@{team.email_domain}>"
         result.add("return digest", run, {digest}, Counter({digest: mail[digest]}))
 
-        def of(event: str, channel: str | None = None) -> Counter[Any]:
+        def of(event: str, channel: str | None = None, k: str = k) -> Counter[Any]:
             return Counter({(c, t): n for (c, e, key, t), n in slack_seen.items()
                             if e == event and key == k and channel in (None, c)})
 
         result.add("team notice", run, {(notices, "")}, of(SlackEvent.TEAM_NOTICE, notices))
         result.add("buddy handover DM", run, {(_dm_channel(sandbox, run.buddy), "")}, of(SlackEvent.BUDDY_HANDOVER))
         if want.voicemail:
-            result.add("voicemail DM", run, {(_dm_channel(sandbox, run.employee), "")}, of(SlackEvent.VOICEMAIL_REMINDER))
+            voicemail = of(SlackEvent.VOICEMAIL_REMINDER)
+            result.add("voicemail DM", run, {(_dm_channel(sandbox, run.employee), "")}, voicemail)
         result.add("SMS alert", run, {(support, t) for t in want.unanswered}, of(SlackEvent.SMS_ALERT, support))
         off = not google.vacation(run.employee).get("enableAutoReply")
         result.add("auto-reply off", run, {"off"}, Counter({"off": switched_off if off else 0}))

@@ -23,22 +23,25 @@ from ooo.team import SAMPLE_TEAM_FILE, load_team
 from sandbox import SandboxServer, connection_env, start_sandbox
 
 
-def write_team(path: Path, **times: str) -> Path:
-    """The sample team, working every day, no holidays; ``times`` overrides step times (HH:MM)."""
+def write_team(path: Path, intake: dict[str, Any] | None = None, **times: str) -> Path:
+    """The sample team, working every day, no holidays; ``times`` overrides step times (HH:MM). The
+    intake (``ooo_intake``) is off unless ``intake`` gives its settings (``{"enabled": True, ...}``)."""
     raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
     raw["team"]["working_days"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     raw["team"]["holidays"] = []
     raw["team"]["times"].update(times)
+    raw["team"]["intake"] = {**raw["team"].get("intake", {}), "enabled": False, **(intake or {})}
     path.write_text(yaml.safe_dump(raw))
     return path
 
 
 @contextmanager
 def real_stack(home: Path, env: dict[str, str] | None = None, production: bool = False,
-               **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
+               intake: dict[str, Any] | None = None, **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
     """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings.
-    ``production``: the compose file's shape (:class:`devstack.production.ProductionStack`)."""
-    team_file = write_team(home / "team.yaml", **times)
+    ``production``: the compose file's shape (:class:`devstack.production.ProductionStack`);
+    ``intake`` turns the intake on (:func:`write_team`)."""
+    team_file = write_team(home / "team.yaml", intake, **times)
     sandbox = start_sandbox(load_team(team_file))
     settings = {
         **connection_env(sandbox.sandbox.connections()),

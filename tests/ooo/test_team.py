@@ -63,3 +63,22 @@ def test_the_sample_team_names_deputies_and_who_may_record_approvals(team):
     assert team.person("allison.reed@yellowstonelocal.com").deputy == "casey.morgan@yellowstonelocal.com"
     assert team.approvers == ("hr-integration",)
     assert team.name_of("ALLISON.REED@yellowstonelocal.com") == "Allison Reed" and team.name_of("admin") is None
+
+
+def test_the_intake_is_off_unless_the_roster_turns_it_on(team):
+    assert team.intake.enabled and team.intake.interval == dt.timedelta(minutes=5)  # the sample team's (the demo)
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    del raw["team"]["intake"]
+    off = parse_team(raw).intake
+    assert not off.enabled and off.unexpected_within == dt.timedelta(hours=24) and off.max_occurrences == 8
+
+
+@pytest.mark.parametrize("intake", [
+    {"enabled": "yes"}, {"interval_minutes": 0}, {"max_occurrences": -1}, {"unexpected_within_hours": -2},
+    {"interval": 5}, ["enabled"],
+])
+def test_a_wrong_intake_setting_is_a_roster_error(intake):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["intake"] = intake
+    with pytest.raises(RosterError, match="intake"):
+        parse_team(raw)

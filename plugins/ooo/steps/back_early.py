@@ -1,9 +1,10 @@
 """An absence cut short (back early, or a new last day): its effects cut to the new end.
 
 Run once the plan holds the new end date (``ctx``), with the plan as it was (``was``): the
-out-of-office block ends at the new return, the meetings between the new and the old return
-are put back on the calendar (clients told they stand), the auto-reply (if it is on and still
-the absence's) says the new return date and ends then, and the team and the buddy are told.
+out-of-office block ends at the new return (unless it is the employee's own event: theirs to
+change), the meetings between the new and the old return are put back on the calendar (clients
+told they stand), the auto-reply (if it is on and still the absence's) says the new return date
+and ends then, and the team and the buddy are told.
 The dated steps themselves follow the new plan when they wake.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from ooo.keys import SlackEvent, event_id
 from ooo.records import BackEarly
 from ooo.steps.auto_reply import desired_settings, is_ours
+from ooo.steps.cancel import adopted_block
 from ooo.steps.context import StepContext
 from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
@@ -27,6 +29,9 @@ def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
                                                  "timeZone": employee.timezone}})
         block_cut = True
         ctx.log.info("out-of-office block now ends %s", ctx.timeline.back_at.isoformat())
+    adopted = adopted_block(ctx)
+    if adopted:
+        ctx.log.info("the out-of-office event %s is %s's own: left to them", adopted, employee.name)
     restored = restore_meetings(ctx, max(ctx.now, ctx.timeline.back_at), was.timeline.back_at, cancelled=False)
     auto_reply = False
     if is_ours(was, google.get_vacation()):

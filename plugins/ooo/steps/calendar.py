@@ -2,7 +2,11 @@
 
 What the procedure asks (seeds 000 and 003), acting as the employee:
 
-* the out-of-office block over the absence, which auto-declines new invitations;
+* the out-of-office block over the absence, which auto-declines new invitations; when the
+  employee put their own out-of-office event over the absence (as the protocol asks), that event
+  is adopted as the block instead of adding a second one: its id is recorded, and nothing of it
+  is changed (the meetings it declined count as declined by the absence, so their clients get the
+  reschedule note too);
 * every meeting in the window the employee attends declined on their own copy (the others keep
   theirs); internal ones (team meetings, Lunch & Learns) recorded for the return digest;
   external ones: the "CSM OOO Meeting Reschedule Notification" mailed to the clients from the
@@ -21,11 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ooo.absence import Absence
 from ooo.keys import MARKER, event_id, reschedule_message_id
+from ooo.out_of_office import covering
 from ooo.procedure import Step
 from ooo.records import (
     CalendarCleanup,
@@ -74,13 +80,24 @@ def ooo_event_text(ctx: StepContext) -> tuple[str, str]:
     return summary, message.strip()
 
 
+def own_block(ctx: StepContext, events: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The employee's own out-of-office event among ``events`` that covers the whole absence: the
+    absence adopts it as its block (pure)."""
+    absence = ctx.absence
+    return covering(events, absence.employee, ctx.team, absence.start, absence.end, ctx.timeline.out_from)
+
+
 def meeting_plans(ctx: StepContext, events: list[dict[str, Any]]) -> list[MeetingPlan]:
     """What :func:`calendar_cleanup` does with each meeting of ``events`` (pure: nothing is changed)."""
     _, decline_message = ooo_event_text(ctx)
+    # A meeting declined by the block (ours, or the employee's own adopted) is declined by the absence.
+    adopted = own_block(ctx, events)
+    theirs = str(((adopted or {}).get("outOfOfficeProperties") or {}).get("declineMessage") or "")
+    messages = {decline_message, theirs} - {""}
     # Meetings that began before the absence was logged are left as they are (an unexpected
     # absence logged mid-morning); a backfilled run replays from its logical date.
     cutoff = max(ctx.timeline.out_from, ctx.absence.requested_at)
-    plans = (_plan_meeting(ctx, event, cutoff, decline_message) for event in events)
+    plans = (_plan_meeting(ctx, event, cutoff, messages) for event in events)
     return [plan for plan in plans if plan is not None]
 
 
@@ -100,7 +117,6 @@ def calendar_cleanup(ctx: StepContext) -> CalendarCleanup:
     absence, timeline = ctx.absence, ctx.timeline
     employee = absence.employee
     google = ctx.services.google(employee.email)
-    tz = employee.timezone
     common = about_the_absence(ctx)
     ooo_summary, decline_message = ooo_event_text(ctx)
 
@@ -109,18 +125,15 @@ def calendar_cleanup(ctx: StepContext) -> CalendarCleanup:
     for plan in meeting_plans(ctx, meetings):
         _meeting(ctx, google, plan, done, decline_message)
 
-    ooo = {
-        "id": event_id(ctx.key, "ooo"),
-        "eventType": "outOfOffice",
-        "summary": ooo_summary,
-        "start": {"dateTime": timeline.out_from.isoformat(), "timeZone": tz},
-        "end": {"dateTime": timeline.back_at.isoformat(), "timeZone": tz},
-        "transparency": "opaque",
-        "outOfOfficeProperties": {"autoDeclineMode": "declineAllConflictingInvitations",
-                                  "declineMessage": decline_message},
-        "extendedProperties": {"private": {MARKER: ctx.key}},
-    }
-    ooo_event_id = _ensure_event(ctx, google, ooo, "out-of-office event")
+    adopted = own_block(ctx, meetings)
+    ours = event_id(ctx.key, "ooo")
+    if adopted is not None and (google.get_event(ours) or {}).get("status", "cancelled") == "cancelled":
+        ooo_event_id = adopted["id"]  # theirs, as they made it: never patched, never deleted by the absence
+        ctx.log.info("%s's own out-of-office event %s covers the absence: adopted as its block", employee.name,
+                     ooo_event_id)
+    else:
+        adopted = None  # no own event, or an earlier try of this step made the block already
+        ooo_event_id = _ensure_event(ctx, google, _block(ctx, ooo_summary, decline_message), "out-of-office event")
 
     handover_event_id = coverage_review_event_id = None
     client_meetings = [m for m in done.declined if m.kind == "external"]
@@ -149,7 +162,8 @@ def calendar_cleanup(ctx: StepContext) -> CalendarCleanup:
     ctx.log.info("calendar cleanup for %s: %d declined, %d reschedule notes, %d organised, %d skipped",
                  employee.email, len(done.declined), len(done.reschedule_emails), len(done.organised),
                  len(done.skipped))
-    return CalendarCleanup(ooo_event_id=ooo_event_id, declined=done.declined,
+    return CalendarCleanup(ooo_event_id=ooo_event_id, ooo_event_adopted=adopted is not None,
+                           declined=done.declined,
                            reschedule_emails=done.reschedule_emails, organised=done.organised,
                            missed_internal=done.missed_internal, skipped=done.skipped,
                            handover_event_id=handover_event_id, coverage_review_event_id=coverage_review_event_id)
@@ -166,8 +180,24 @@ class _Done:
     skipped: list[SkippedMeeting] = field(default_factory=list)
 
 
+def _block(ctx: StepContext, summary: str, decline_message: str) -> dict[str, Any]:
+    """The absence's own out-of-office block, from the start of the first day out to the return."""
+    tz = ctx.absence.employee.timezone
+    return {
+        "id": event_id(ctx.key, "ooo"),
+        "eventType": "outOfOffice",
+        "summary": summary,
+        "start": {"dateTime": ctx.timeline.out_from.isoformat(), "timeZone": tz},
+        "end": {"dateTime": ctx.timeline.back_at.isoformat(), "timeZone": tz},
+        "transparency": "opaque",
+        "outOfOfficeProperties": {"autoDeclineMode": "declineAllConflictingInvitations",
+                                  "declineMessage": decline_message},
+        "extendedProperties": {"private": {MARKER: ctx.key}},
+    }
+
+
 def _plan_meeting(ctx: StepContext, event: dict[str, Any], cutoff: dt.datetime,
-                  decline_message: str) -> MeetingPlan | None:
+                  decline_messages: set[str]) -> MeetingPlan | None:
     if event.get("eventType", "default") != "default" or event.get("status") == "cancelled":
         return None  # out-of-office, focus time, working location: not meetings
     attendees = event.get("attendees") or []
@@ -185,7 +215,7 @@ def _plan_meeting(ctx: StepContext, event: dict[str, Any], cutoff: dt.datetime,
     if start < cutoff:
         return dataclasses.replace(seen, skip="it began before the absence was logged")
     private = (event.get("extendedProperties") or {}).get("private") or {}
-    ours = private.get(MARKER) == ctx.key or (me or {}).get("comment") == decline_message
+    ours = private.get(MARKER) == ctx.key or (me or {}).get("comment") in decline_messages
     if me is not None and me.get("responseStatus") == "declined" and not ours:
         return dataclasses.replace(seen, skip="already declined")
     decline = me is not None and not (me.get("responseStatus") == "declined" and private.get(MARKER) == ctx.key)
@@ -199,7 +229,10 @@ def _meeting(ctx: StepContext, google: Any, plan: MeetingPlan, done: _Done, decl
         done.skipped.append(SkippedMeeting(id=event["id"], summary=summary, reason=plan.skip))
         return
     organiser, others, external, kind = plan.organiser, plan.others, plan.external, plan.kind
-    if plan.decline and plan.me is not None:
+    if plan.decline and plan.me is not None and plan.me.get("responseStatus") == "declined":
+        # declined by the block already (Calendar's auto-decline): marked as the absence's, the answer kept
+        google.patch_event(event["id"], {"extendedProperties": {"private": {MARKER: ctx.key}}})
+    elif plan.decline and plan.me is not None:
         google.patch_event(event["id"], {
             "attendeesOmitted": True,
             "attendees": [{"email": plan.me["email"], "responseStatus": "declined", "comment": decline_message}],

@@ -4,11 +4,13 @@ Everything is found again from the run's deterministic keys (:mod:`ooo.keys`), n
 steps' records, so a step stopped half-way is undone too:
 
 * the out-of-office block and the meetings the absence booked (event ids derived from the run);
+  a block that is the employee's own out-of-office event (adopted by the cleanup) is theirs, and
+  left to them;
 * the meetings it declined (marked ``oooRun`` on the employee's copy): set back to "needs action"
   (accepted again when the employee organises them) where they are still to come, and the
   clients who were sent the reschedule note (found by its Message-ID) told the meeting stands;
 * the auto-reply, switched off only when it is still the one the absence set;
-* a correction threaded under the team notice, and the buddy told.
+* a correction threaded under the team notice, and the buddy told if they were handed the cover.
 
 Every part checks first, so running it twice changes nothing the second time.
 """
@@ -23,12 +25,21 @@ from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
 
 
+def adopted_block(ctx: StepContext) -> str | None:
+    """The employee's own out-of-office event the cleanup adopted as the block, if it did: theirs."""
+    cleanup = ctx.records.calendar_cleanup
+    return cleanup.ooo_event_id if cleanup and cleanup.ooo_event_adopted else None
+
+
 def cancel_absence(ctx: StepContext) -> Cancellation:
     employee = ctx.absence.employee
     google = ctx.services.google(employee.email)
     deleted = [event_id(ctx.key, what) for what, send_updates in BOOKED
                if google.delete_event(event_id(ctx.key, what), send_updates=send_updates)]
     ctx.log.info("deleted %d calendar events of the absence", len(deleted))
+    adopted = adopted_block(ctx)
+    if adopted:
+        ctx.log.info("the out-of-office event %s is %s's own: left to them", adopted, employee.name)
     restored = restore_meetings(ctx, max(ctx.now, ctx.timeline.out_from), ctx.timeline.back_at, cancelled=True)
     auto_reply = None
     if is_ours(ctx, google.get_vacation()):

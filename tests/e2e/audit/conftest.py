@@ -50,6 +50,7 @@ def write_calendar_team(path: Path) -> Path:
     added = {d.isoformat() for d in extra_holidays(next_new_year(dt.date.today()))}
     raw["team"]["holidays"] = sorted({str(d) for d in raw["team"]["holidays"]} | added)
     raw["team"]["max_absence_days"] = 120
+    raw["team"]["intake"] = {**raw["team"].get("intake", {}), "enabled": False}  # the audits file their own
     path.write_text(yaml.safe_dump(raw))
     return path
 

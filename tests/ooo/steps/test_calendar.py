@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 import pytest
 
+from ooo.keys import MARKER
 from ooo.steps.calendar import calendar_cleanup
 from sandbox import connection_env, start_sandbox
 from sandbox.scenario import demo_absences
@@ -216,3 +217,67 @@ def test_the_demo_scenario_shows_declines_and_notes(team, make_absence, step_con
         assert "Maya Patel" in server.sandbox.api("google").render()
     finally:
         server.stop()
+
+
+
+def lenas_own_week(google) -> dict[str, Any]:
+    """Lena's own out-of-office event, Monday 2026-12-07 to the Saturday midnight, as Calendar's form makes it."""
+    return google.add_event(LENA, {
+        "id": "lenaoff120700", "eventType": "outOfOffice", "summary": "Vacation",
+        "description": "Lake house, no signal",
+        "start": {"dateTime": "2026-12-07T00:00:00-05:00", "timeZone": "America/New_York"},
+        "end": {"dateTime": "2026-12-12T00:00:00-05:00", "timeZone": "America/New_York"},
+        "outOfOfficeProperties": {"autoDeclineMode": "declineAllConflictingInvitations",
+                                  "declineMessage": "Away this week, back Monday."}})
+
+
+def test_the_employees_own_out_of_office_event_is_adopted_as_the_block(google, make_absence, step_context):
+    own = lenas_own_week(google)
+    client = google.add_event(HANNAH, {  # invited after her event: Calendar declines it with her message
+        "start": {"dateTime": "2026-12-08T11:00:00-05:00"}, "end": {"dateTime": "2026-12-08T11:45:00-05:00"},
+        "id": "lenaclient1208", "summary": "Content review: Big Sky Dental",
+        "attendees": [{"email": LENA, "responseStatus": "accepted"}, {"email": HANNAH, "displayName": "Hannah Ortiz"}]})
+    assert google.response_of(LENA, client["id"], LENA) == "declined"
+    absence = make_absence(employee=LENA, start="2026-12-07", end="2026-12-11")
+    ctx = step_context(absence)
+
+    record = calendar_cleanup(ctx)
+
+    assert (record.ooo_event_id, record.ooo_event_adopted) == (own["id"], True)
+    blocks = [e for e in calendar_of(google, LENA) if e.get("eventType") == "outOfOffice"]
+    assert [e["id"] for e in blocks] == [own["id"]]  # no second block
+    assert {k: blocks[0][k] for k in ("summary", "description", "start", "end", "outOfOfficeProperties")} == \
+        {k: own[k] for k in ("summary", "description", "start", "end", "outOfOfficeProperties")}  # her text, kept
+    me = next(a for a in google.get_event(LENA, client["id"])["attendees"] if a["email"] == LENA)
+    assert (me["responseStatus"], me["comment"]) == ("declined", "Away this week, back Monday.")
+    # declined by her block, so the absence's: the clients get the reschedule note, and a cancel would restore it
+    assert [m.id for m in record.declined] == [client["id"]]
+    assert [m["to"] for m in google.sent(LENA)] == [[HANNAH]]
+    assert google.get_event(LENA, client["id"])["extendedProperties"]["private"][MARKER] == ctx.key
+
+    assert calendar_cleanup(step_context(absence)) == record  # a retry: the same, nothing twice
+    assert len(google.sent(LENA)) == 1
+    assert len([e for e in calendar_of(google, LENA) if e.get("eventType") == "outOfOffice"]) == 1
+
+
+def test_an_own_event_not_covering_the_absence_is_left_and_the_absence_gets_its_block(google, make_absence,
+                                                                                    step_context):
+    own = lenas_own_week(google)
+    absence = make_absence(employee=LENA, start="2026-12-07", end="2026-12-15")  # longer than her event
+
+    record = calendar_cleanup(step_context(absence))
+
+    assert not record.ooo_event_adopted and record.ooo_event_id != own["id"]
+    assert {e["id"] for e in calendar_of(google, LENA) if e.get("eventType") == "outOfOffice"} == \
+        {own["id"], record.ooo_event_id}
+
+
+def test_a_block_made_by_an_earlier_try_is_kept_when_an_own_event_appears_meanwhile(google, make_absence,
+                                                                                  step_context):
+    absence = make_absence(employee=LENA, start="2026-12-07", end="2026-12-11")
+    first = calendar_cleanup(step_context(absence))
+    lenas_own_week(google)
+
+    again = calendar_cleanup(step_context(absence))
+
+    assert (again.ooo_event_id, again.ooo_event_adopted) == (first.ooo_event_id, False)

@@ -134,3 +134,28 @@ def test_back_early_cuts_the_block_the_reply_and_the_meetings_to_the_new_end(con
     posts, sent = len(slack.messages(NOTICE)), len(google.sent(MAYA))
     back_early(now, was)  # a retry: nothing twice
     assert (len(slack.messages(NOTICE)), len(google.sent(MAYA))) == (posts, sent)
+
+
+def test_cancel_and_back_early_leave_the_employees_own_event_to_them(connections, make_absence, step_context, team):
+    google = connections.sandbox.api("google")
+    lena = "lena.fischer@yellowstonelocal.com"
+    own = google.add_event(lena, {
+        "id": "lenaoff120700", "eventType": "outOfOffice", "summary": "Vacation",
+        "start": {"dateTime": "2026-12-07T00:00:00-05:00"}, "end": {"dateTime": "2026-12-12T00:00:00-05:00"},
+        "outOfOfficeProperties": {"autoDeclineMode": "declineNone", "declineMessage": "Away."}})
+    absence = make_absence(employee=lena, start="2026-12-07", end="2026-12-11")
+    cleanup = calendar_cleanup(step_context(absence, now=denver(2)))
+    assert cleanup.ooo_event_adopted and cleanup.coverage_review_event_id
+    records = Records(calendar_cleanup=cleanup)
+
+    was = step_context(absence, now=denver(3), records=records)
+    shorter = dataclasses.replace(absence, end=dt.date(2026, 12, 9))
+    back_early(dataclasses.replace(was, absence=shorter, timeline=plan_timeline(shorter, team, absence.requested_at)),
+               was)
+    assert google.get_event(lena, own["id"]) == {**own, "etag": google.get_event(lena, own["id"])["etag"]}
+
+    done = cancel_absence(step_context(absence, now=denver(4), records=records))
+
+    assert done.deleted_events == [cleanup.coverage_review_event_id]  # what the absence booked, not hers
+    assert google.get_event(lena, own["id"])["status"] == "confirmed"
+    assert google.get_event(lena, own["id"])["end"] == own["end"]
