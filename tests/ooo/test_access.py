@@ -32,10 +32,15 @@ def test_docs_security_shows_the_roles_as_the_code_has_them():
     assert roles_table() in (ROOT / "docs" / "SECURITY.md").read_text()
 
 
-def test_the_bot_reaches_one_dag_and_no_admin_resource():
+def test_the_bot_reaches_only_the_ooo_dags_and_no_admin_resource():
+    """ooo_absence's tasks; the intake's filings (absences, their cancels and shortens) and its own note."""
     bot = next(r for r in ROLES if r.name == BOT)
-    per_dag = {g.resource for g in bot.grants if ":" in g.resource}
-    assert per_dag == {"DAG:ooo_absence", "DAG Run:ooo_absence"}
+    per_dag = {(g.resource, g.action) for g in bot.grants if ":" in g.resource}
+    assert per_dag == {("DAG:ooo_absence", "can_read"), ("DAG:ooo_absence", "can_edit"),
+                       ("DAG Run:ooo_absence", "can_create"), ("DAG:ooo_intake", "can_read"),
+                       ("DAG:ooo_intake", "can_edit"), ("DAG:ooo_cancel", "can_edit"),
+                       ("DAG Run:ooo_cancel", "can_create"), ("DAG:ooo_shorten", "can_edit"),
+                       ("DAG Run:ooo_shorten", "can_create")}
     forbidden = {"Connections", "Variables", "Users", "Roles", "Configurations", "Pools", "DAGs", "Passwords"}
     for role in ROLES:  # "DAGs" alone is every DAG; its menu entry is only the Dags page
         assert not {g.resource for g in role.grants if g.action != "menu_access"} & forbidden, role.name
