@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.headerregistry import Address
+from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from ooo.keys import SlackEvent, correction_key, customer_notice_message_id, customer_update_message_id
@@ -66,7 +67,7 @@ class Recipient:
     def of(cls, told: CustomerEmail) -> Recipient:
         """A contact as a notice's record keeps them (to write to them again)."""
         return cls(address=told.address, name=told.name, first_name=told.first_name, contact_id=told.contact_id,
-                   company_ids=list(told.company_ids), companies=list(told.companies or [told.company]))
+                   company_ids=list(told.company_ids), companies=list(told.companies) or [told.company])
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _tell(ctx: StepContext, google: Any, recipient: Recipient) -> CustomerEmail:
     return _sent(ctx, google, recipient, message)
 
 
-def _sent(ctx: StepContext, google: Any, recipient: Recipient, message: Any) -> CustomerEmail:
+def _sent(ctx: StepContext, google: Any, recipient: Recipient, message: EmailMessage) -> CustomerEmail:
     """Send ``message`` to ``recipient`` once, and log it once on their HubSpot contact and companies."""
     gmail_id, sent = send_once(google, message)
     if not sent:
