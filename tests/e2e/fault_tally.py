@@ -17,8 +17,9 @@ from ooo.steps.calendar import MARKER
 from ooo.team import Team
 from sandbox import Sandbox
 
-KINDS = ("out-of-office event", "declined meeting", "reschedule email", "team notice", "buddy handover DM",
-         "voicemail DM", "SMS alert", "return digest", "auto-reply off")
+KINDS = ("out-of-office event", "declined meeting", "reschedule email", "team notice", "customer notice",
+         "email logged on HubSpot", "CC DM", "buddy handover DM", "voicemail DM", "SMS alert", "return digest",
+         "auto-reply off")
 
 
 @dataclass
@@ -67,7 +68,8 @@ def _slack_keys(sandbox: Sandbox) -> Counter[tuple[str, str, str, str]]:
                 meta = m.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
                 if m.get("bot_id") and meta.get("event_type"):
-                    seen[(channel_id, meta["event_type"], str(payload.get("key")), str(payload.get("text_id", "")))] += 1
+                    seen[(channel_id, meta["event_type"], str(payload.get("key")),
+                          str(payload.get("text_id", "")))] += 1
     return seen
 
 
@@ -78,6 +80,7 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
     support = slack.channel_by_name(team.channels["support"].lstrip("#"))["id"]
     notices = slack.channel_by_name(team.channels["team_notice"].lstrip("#"))["id"]
     mail = Counter(m["message_id"] for m in google.sent())
+    logged = Counter(e["props"].get("hs_email_message_id") for e in sandbox.api("hubspot").crm.emails.values())
     for run in runs:
         k = run.key
         cleanup = run.records.get("calendar_cleanup") or {}
@@ -90,16 +93,24 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
         result.add("declined meeting", run, declines, Counter(
             {i: 1 for i in declines if google.response_of(run.employee, i, run.employee) == "declined"}))
         notes = {n["message_id"] for n in cleanup.get("reschedule_emails") or []}
+        told = {t["message_id"] for t in (run.records.get("customer_notice") or {}).get("told") or []}
         result.add("reschedule email", run, notes,
-                   Counter({m: n for m, n in mail.items() if m.startswith(f"<ooo.{k}.")}))
+                   Counter({m: n for m, n in mail.items() if m.startswith(f"<ooo.{k}.") and m not in told}))
+        result.add("customer notice", run, told, Counter({m: mail[m] for m in told}))
+        on_hubspot = told | {n["message_id"] for n in cleanup.get("reschedule_emails") or [] if n.get("logged")}
+        result.add("email logged on HubSpot", run, on_hubspot,
+                   Counter({m: n for m, n in logged.items() if m and m.startswith(f"<ooo.{k}.")}))
         digest = f"<ooo-digest.{k}@{team.email_domain}>"
         result.add("return digest", run, {digest}, Counter({digest: mail[digest]}))
 
-        def of(event: str, channel: str | None = None) -> Counter[Any]:
+        def of(event: str, channel: str | None = None, k: str = k) -> Counter[Any]:
             return Counter({(c, t): n for (c, e, key, t), n in slack_seen.items()
                             if e == event and key == k and channel in (None, c)})
 
         result.add("team notice", run, {(notices, "")}, of(SlackEvent.TEAM_NOTICE, notices))
+        if team.person(run.employee).cc:  # a CSM's paired CC
+            cc_dm = of(SlackEvent.CC_NOTICE)
+            result.add("CC DM", run, set(cc_dm) or {("dm", "")}, cc_dm)
         buddy_dm = of(SlackEvent.BUDDY_HANDOVER)
         result.add("buddy handover DM", run, set(buddy_dm) or {("dm", "")}, buddy_dm)
         if team.person(run.employee).justcall_number:
