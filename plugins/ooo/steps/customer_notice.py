@@ -3,7 +3,8 @@
 "Let all your customers and the CC know who your OOO will be and that you will be out" (seed 000):
 
 * the customers are the HubSpot companies the CSM owns (``hubspot_owner_id``) whose lifecycle stage
-  the roster's ``team.customer_notice`` counts as active, minus those whose opt-out property is set;
+  the roster's ``team.customer_notice`` counts as active, minus those whose opt-out property is set
+  (a contact of one of those is still written to as another company's contact);
   at each, its primary contacts or all of them (the roster's rule);
 * each contact gets ONE email from the CSM's mailbox (its Message-ID derived from the run and the
   address, so a contact of two companies is written to once, and a retry finds it sent), logged on
@@ -113,7 +114,7 @@ def audience(ctx: StepContext) -> Audience:
         value = (company.properties.get(opt_out) or "") if opt_out else ""
         if value.strip().lower() not in _NOT_SET:
             left_out.append(LeftOut(company=company.name, company_id=company.id,
-                                    reason=f"opted out of absence notices ({opt_out} is {value!r})"))
+                                    reason=f"opted out of absence notices: {opt_out} is {value!r}"))
             continue
         contacts = hubspot.company_contacts(company.id, primary_only=rule.contacts == "primary")
         if not contacts:

@@ -105,7 +105,7 @@ def test_each_active_customer_contact_is_emailed_once_logged_on_hubspot_and_the_
         ("Gallatin Coffee Roasters", "Chris Hale"):
             "also a contact of Big Sky Outfitters: written to once, logged on both companies",
         ("Gallatin Coffee Roasters", "Pat Quinn"): "'orders@gallatincoffeeroasters' is not a valid email address",
-        ("Livingston Realty Group", ""): "opted out of absence notices (ooo_notice_opt_out is 'true')",
+        ("Livingston Realty Group", ""): "opted out of absence notices: ooo_notice_opt_out is 'true'",
         ("Paradise Valley Orchards", ""): "no contacts in HubSpot",
         ("Teton Family Dental", "Front Desk"): "no email address in HubSpot",
     }
