@@ -280,5 +280,5 @@ def _tell_cc_of_change(ctx: StepContext, event_type: SlackEvent, template: str, 
     if notice is None:
         return None
     return post_once(ctx, dm, event_type, render(template, **change_facts(ctx), for_buddy=False),
-                     f"note to the CC {cc.name}", key=correction_key(ctx.key, "cc", version),
+                     f"note to the CC {cc.name}", key=correction_key(ctx.key, "cc", f"-{version}"),
                      thread_ts=notice["ts"])
