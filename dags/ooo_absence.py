@@ -12,8 +12,8 @@ out-of-office procedure on the right dates, in the employee's time zone:
    rejection, and the employee is told.
 3. **calendar_cleanup**: out-of-office block, meetings declined, clients sent the reschedule
    note, the handover (CSM) or coverage review (CC) booked.
-4. **team_notice**, **buddy_handover**, **voicemail_reminder**: the working day before (at once
-   when unexpected).
+4. **team_notice**, **customer_notice**, **buddy_handover**, **voicemail_reminder**: the working
+   day before (at once when unexpected); a CSM's customers and paired CC are told who covers.
 5. **auto_reply_on**: the first day out.
 6. **sms_review**: each working day out, and the return morning (one mapped task per day).
 7. **auto_reply_off**, **return_digest**: the first working day back.
@@ -33,6 +33,7 @@ from ooo.operators import AbsenceStep, ManagerApproval
 from ooo.procedure import Step
 from ooo.steps.auto_reply import auto_reply_off, auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
+from ooo.steps.customer_notice import customer_notice
 from ooo.steps.digest import return_digest
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
 from ooo.steps.sms_review import sms_review
@@ -118,6 +119,7 @@ with DAG(
     approval = ManagerApproval(task_id=Step.APPROVAL, retries=1, retry_delay=dt.timedelta(seconds=2))
     cleanup = AbsenceStep(task_id=Step.CALENDAR_CLEANUP, action=calendar_cleanup)
     notice = AbsenceStep(task_id=Step.TEAM_NOTICE, action=team_notice)
+    customers = AbsenceStep(task_id=Step.CUSTOMER_NOTICE, action=customer_notice)
     handover = AbsenceStep(task_id=Step.BUDDY_HANDOVER, action=buddy_handover)
     voicemail = AbsenceStep(task_id=Step.VOICEMAIL_REMINDER, action=voicemail_reminder)
     reply_on = AbsenceStep(task_id=Step.AUTO_REPLY_ON, action=auto_reply_on)
@@ -130,5 +132,5 @@ with DAG(
     reply_off = AbsenceStep(task_id=Step.AUTO_REPLY_OFF, action=auto_reply_off)
     digest = AbsenceStep(task_id=Step.RETURN_DIGEST, action=return_digest)
 
-    review_days >> approval >> cleanup >> notice >> handover >> voicemail >> reply_on >> reviews
+    review_days >> approval >> cleanup >> notice >> customers >> handover >> voicemail >> reply_on >> reviews
     reviews >> reply_off >> digest

@@ -46,6 +46,26 @@ def _doc(doc_id: str, title: str) -> dict[str, str]:
     }
 
 
+#: The clients the CSMs meet (the calendars' client meetings): name, domain, contact. HubSpot knows
+#: each named contact (:func:`client_contact`), not the ``office@`` addresses also invited.
+CLIENTS: tuple[tuple[str, str, str], ...] = (
+    ("Big Sky Dental", "bigskydental.com", "Hannah Ortiz"),
+    ("Bluebird Bakery", "bluebirdbakery.com", "Owen Price"),
+    ("Teton Outfitters", "tetonoutfitters.com", "Grace Kim"),
+    ("Riverbend Realty", "riverbendrealty.com", "Luis Moreno"),
+    ("Cody Auto Care", "codyautocare.com", "Nina Walsh"),
+    ("Gallatin Pet Clinic", "gallatinpets.com", "Ethan Brooks"),
+    ("Laramie Yoga Loft", "laramieyoga.com", "Ava Chen"),
+    ("Yellowstone Plumbing Co", "ysplumbing.com", "Mark Ellis"),
+)
+
+
+def client_contact(client: tuple[str, str, str]) -> str:
+    """The client's contact's address (``hannah.ortiz@bigskydental.com``)."""
+    first, last = client[2].lower().split()
+    return f"{first}.{last}@{client[1]}"
+
+
 def team_meetings(anchor: dt.date, team: Team | None = None) -> list[dict[str, Any]]:
     """The team's internal meetings around ``anchor``, oldest first.
 

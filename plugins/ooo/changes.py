@@ -142,6 +142,8 @@ def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, b
     parts += ["auto-reply off"] if done.auto_reply_off else []
     parts += ["team notice corrected"] if done.team_corrected else []
     parts += ["buddy told"] if done.buddy_told else []
+    parts += [f"{len(done.customers_told)} customer contacts told"] if done.customers_told else []
+    parts += ["CC told"] if done.cc_told else []
     summary = f"by {by} on {short_date(now)}: " + (", ".join(parts) or "nothing had been done yet")
     api.set_note(run_id, filed.note(team, undone=summary))
     return dataclasses.replace(done, summary=summary)

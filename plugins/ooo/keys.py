@@ -21,6 +21,7 @@ class SlackEvent(StrEnum):
     """The ``event_type`` of each kind of Slack message's metadata (its payload's ``key``: the run key)."""
 
     TEAM_NOTICE = "ooo_team_notice"
+    CC_NOTICE = "ooo_cc_notice"  # the CSM's paired Content Creator told who covers
     BUDDY_HANDOVER = "ooo_buddy_handover"
     VOICEMAIL_REMINDER = "ooo_voicemail_reminder"
     APPROVAL_REQUEST = "ooo_approval_request"
@@ -55,6 +56,18 @@ def reschedule_message_id(key: str, meeting_id: str, domain: str) -> str:
 def meeting_stands_message_id(key: str, meeting_id: str, domain: str) -> str:
     """The reply to that note, when the absence is cancelled or cut short: the meeting stands."""
     return email_message_id(key, f"{meeting_id}/stands", domain)
+
+
+def customer_notice_message_id(key: str, address: str, domain: str) -> str:
+    """The notice to one of a CSM's customers' contacts: one per address, so a contact of two
+    companies is written to once."""
+    return email_message_id(key, f"customer/{address.strip().lower()}", domain)
+
+
+def customer_update_message_id(key: str, address: str, domain: str, version: str) -> str:
+    """A reply to that notice when the absence changes (``version``: ``cancelled``, or
+    ``back-<new last day>``, so each new end date is news)."""
+    return email_message_id(key, f"customer/{address.strip().lower()}/{version}", domain)
 
 
 def digest_message_id(key: str, domain: str) -> str:

@@ -5,7 +5,8 @@ with the run's logical date as "now") by the same rules: a step the timeline mar
 skipped with its reason, and a moment at or before now runs at once (:meth:`Moment.is_late`,
 catch-up). With the services, it asks the step modules' own "what would be done" functions
 (:func:`~ooo.steps.calendar.meeting_plans`, :func:`~ooo.steps.notices.team_notice_text`,
-:func:`~ooo.steps.auto_reply.desired_settings`) through clients that can only read. So the
+:func:`~ooo.steps.customer_notice.audience`, :func:`~ooo.steps.auto_reply.desired_settings`)
+through clients that can only read. So the
 preview cannot promise what a run would not do, and looking cannot change anything.
 """
 
@@ -139,7 +140,7 @@ def preview(absence: Absence, timeline: Timeline, now: dt.datetime, ctx: StepCon
 
 # -- what the steps would do, read from the services ------------------------------------------
 def services_preview(ctx: StepContext) -> dict[str, Any]:
-    """What calendar_cleanup, team_notice and auto_reply_on would do, as the services are now."""
+    """What calendar_cleanup, team_notice, customer_notice and auto_reply_on would do, as the services are now."""
     from ooo.steps.auto_reply import desired_settings
     from ooo.steps.notices import team_notice_text
 
@@ -166,9 +167,31 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
             "left_alone": left,
         },
         "team_notice": {"channel": ctx.team.channels["team_notice"], "text": team_notice_text(ctx).strip()},
+        "customer_notice": customer_notice_preview(ctx),
         "auto_reply_on": {"subject": reply["responseSubject"], "text": reply["responseBodyPlainText"].strip(),
                           "from": local_time(timeline.out_from, tz), "until": local_time(timeline.back_at, tz)},
     }
+
+
+def customer_notice_preview(ctx: StepContext) -> dict[str, Any]:
+    """Who customer_notice would write to (and leave out, and why), the subject, and the CC."""
+    from ooo.steps.customer_notice import audience, notice_email, paired_cc
+
+    who = audience(ctx)
+    if who.skipped and not who.recipients:
+        out: dict[str, Any] = {"skipped": who.skipped}
+    else:
+        out = {"to": [{"name": r.name, "address": r.address, "companies": list(r.companies)} for r in who.recipients],
+               "left_out": [{"company": o.company, "contact": o.contact, "address": o.address, "reason": o.reason}
+                            for o in who.left_out],
+               "subject": notice_email(ctx, who.recipients[0])[0] if who.recipients else None,
+               "companies": len({c for r in who.recipients for c in r.company_ids})}
+    cc, why = paired_cc(ctx) if ctx.absence.employee.role == "csm" else (None, None)
+    if cc is not None:
+        out["cc"] = {"name": cc.name, "email": cc.email}
+    elif why:
+        out["cc_skipped"] = why
+    return out
 
 
 class ReadOnly:
@@ -184,10 +207,12 @@ class ReadOnly:
 
 
 class ReadOnlyServices(Services):
-    """The steps' clients for a preview: Calendar, Gmail settings and Slack lookups, read only."""
+    """The steps' clients for a preview: Calendar, Gmail settings, Slack and HubSpot lookups, read only."""
 
     GOOGLE_READS = frozenset({"list_events", "get_event", "get_vacation", "find_message"})
     SLACK_READS = frozenset({"user_id_for", "channel_id", "find_message_with_metadata"})
+    HUBSPOT_READS = frozenset({"owned_companies", "company_contacts", "find_contact", "find_company",
+                               "find_logged_email"})
 
     def google(self, user: str) -> Any:
         return ReadOnly(super().google(user), self.GOOGLE_READS, "google")
@@ -195,6 +220,10 @@ class ReadOnlyServices(Services):
     @cached_property
     def slack(self) -> Any:
         return ReadOnly(cast(Any, Services.slack).func(self), self.SLACK_READS, "slack")
+
+    @cached_property
+    def hubspot(self) -> Any:
+        return ReadOnly(cast(Any, Services.hubspot).func(self), self.HUBSPOT_READS, "hubspot")
 
 
 def preview_context(absence: Absence, team: Team, timeline: Timeline, now: dt.datetime,

@@ -17,6 +17,7 @@ class Step(StrEnum):
     HANDOVER_MEETING = "handover_meeting"
     COVERAGE_REVIEW = "coverage_review"
     TEAM_NOTICE = "team_notice"
+    CUSTOMER_NOTICE = "customer_notice"
     BUDDY_HANDOVER = "buddy_handover"
     VOICEMAIL_REMINDER = "voicemail_reminder"
     AUTO_REPLY_ON = "auto_reply_on"

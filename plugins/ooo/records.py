@@ -159,7 +159,8 @@ class SkippedMeeting(Record):
 
 @dataclass(frozen=True)
 class RescheduleEmail(Record):
-    """The reschedule note sent to a meeting's clients."""
+    """The reschedule note sent to a meeting's clients; ``logged``: its engagement on their HubSpot
+    records (None: not logged), ``not_in_hubspot``: the clients HubSpot has no contact for."""
 
     event_id: str = ""
     event: str = ""  # the meeting's title
@@ -167,6 +168,8 @@ class RescheduleEmail(Record):
     subject: str = ""
     message_id: str = ""
     gmail_id: str | None = None
+    logged: str | None = None
+    not_in_hubspot: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,60 @@ class SlackPost(Record):
 class BuddyHandover(SlackPost):
     organised: int = 0
     client_meetings: int = 0
+
+
+# -- customer_notice ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerEmail(Record):
+    """An email to one contact of a CSM's customers (the notice, or a correction of it), logged on
+    HubSpot as an email engagement on the contact and ``company_ids`` (``engagement_id``)."""
+
+    address: str = ""
+    name: str = ""
+    first_name: str = ""
+    contact_id: str = ""
+    company: str = ""  # the company it was written for (the first, by name, to list the contact)
+    company_ids: list[str] = field(default_factory=list)  # every company of the CSM's listing them
+    companies: list[str] = field(default_factory=list)  # their names
+    message_id: str = ""
+    gmail_id: str | None = None
+    engagement_id: str | None = None
+    sent: bool = False  # sent by this try (False: an earlier try had sent it)
+
+
+@dataclass(frozen=True)
+class LeftOut(Record):
+    """A company or contact that was not written to, and why (opted out, no contacts, no valid email...)."""
+
+    company: str = ""
+    company_id: str = ""
+    contact: str = ""  # the contact's name; empty when the whole company is left out
+    contact_id: str = ""
+    address: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerNotice(Record):
+    """Who of the CSM's customers was told, who was left out and why, and the paired CC's DM;
+    ``skipped``: why no customer was written to at all."""
+
+    told: list[CustomerEmail] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+    cc: SlackPost | None = None
+    skipped: str | None = None
+
+    @property
+    def companies(self) -> int:
+        """How many companies the contacts told were written for."""
+        return len({c for told in self.told for c in told.company_ids})
+
+    @property
+    def summary(self) -> str:
+        """``customers told: 5 contacts at 3 companies`` (the run note's words)."""
+        people, companies = len(self.told), self.companies
+        return (f"customers told: {people} contact{'s' * (people != 1)} at {companies} "
+                f"compan{'ies' if companies != 1 else 'y'}")
 
 
 # -- auto-reply ---------------------------------------------------------------------------------
@@ -288,12 +345,15 @@ class ApprovalAnswer(Record):
 # -- changes to a filed absence (ooo_cancel, ooo_shorten) -----------------------------------------
 @dataclass(frozen=True)
 class RestoredMeeting(Record):
-    """A declined meeting put back on the calendar; ``told``: the clients told it stands."""
+    """A declined meeting put back on the calendar; ``told``: the clients told it stands (``logged``:
+    that reply's HubSpot engagement; ``not_in_hubspot``: clients HubSpot has no contact for)."""
 
     id: str = ""
     summary: str = ""
     when: str = ""
     told: list[str] = field(default_factory=list)
+    logged: str | None = None
+    not_in_hubspot: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -304,6 +364,8 @@ class Cancellation(Record):
     team_corrected: SlackPost | None = None
     buddy_told: SlackPost | None = None
     summary: str = ""  # as the run note says it
+    customers_told: list[CustomerEmail] = field(default_factory=list)  # the customers' correction
+    cc_told: SlackPost | None = None
 
 
 @dataclass(frozen=True)
@@ -315,12 +377,15 @@ class BackEarly(Record):
     buddy_told: SlackPost | None = None
     summary: str = ""
     woken: list[str] = field(default_factory=list)  # the waiting steps woken to wait for their new moments
+    customers_told: list[CustomerEmail] = field(default_factory=list)  # the customers' "back earlier" note
+    cc_told: SlackPost | None = None
 
 
 #: The record type of each step that keeps one (a missing one means "nothing was done").
 RECORD_TYPES: dict[Step, type[Record]] = {
     Step.CALENDAR_CLEANUP: CalendarCleanup,
     Step.TEAM_NOTICE: SlackPost,
+    Step.CUSTOMER_NOTICE: CustomerNotice,
     Step.BUDDY_HANDOVER: BuddyHandover,
     Step.VOICEMAIL_REMINDER: SlackPost,
     Step.AUTO_REPLY_ON: AutoReplyOn,
@@ -338,6 +403,7 @@ class Records:
 
     calendar_cleanup: CalendarCleanup | None = None
     team_notice: SlackPost | None = None
+    customer_notice: CustomerNotice | None = None
     buddy_handover: BuddyHandover | None = None
     voicemail_reminder: SlackPost | None = None
     auto_reply_on: AutoReplyOn | None = None

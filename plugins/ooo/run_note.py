@@ -94,8 +94,14 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
     if cleanup and cleanup.ooo_event_id:
         done.append(f"out-of-office block, {counted(len(cleanup.declined), 'meeting')} declined, "
                     f"{counted(len(cleanup.reschedule_emails), 'reschedule note')}")
-    for post, phrase in ((records.team_notice, "team notice"), (records.buddy_handover, "buddy handover"),
-                         (records.voicemail_reminder, "voicemail script")):
+    if records.team_notice and records.team_notice.ts:
+        done.append("team notice")
+    customers = records.customer_notice
+    if customers and (customers.told or not customers.skipped):
+        done.append(customers.summary)
+    if customers and customers.cc and customers.cc.ts:
+        done.append("CC told")
+    for post, phrase in ((records.buddy_handover, "buddy handover"), (records.voicemail_reminder, "voicemail script")):
         if post and post.ts:
             done.append(phrase)
     if records.auto_reply_on and records.auto_reply_on.enabled:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,6 +19,8 @@ import yaml
 
 Role = Literal["csm", "cc", "support", "manager"]
 ROLES: tuple[str, ...] = ("csm", "cc", "support", "manager")
+#: Which of a customer's HubSpot contacts hear of a CSM's absence (``team.customer_notice.contacts``).
+CONTACT_RULES: tuple[str, ...] = ("primary", "all")
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 #: The sample team shipped with the project (and the sandbox's seed).
@@ -40,6 +43,7 @@ class Person:
     justcall_number: str | None = None
     hubspot_owner_id: str | None = None
     deputy: str | None = None  # a manager's stand-in: answers the approvals while the manager is out
+    cc: str | None = None  # a CSM's paired Content Creator (told of the CSM's absences)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Person:
@@ -81,6 +85,17 @@ class Intake:
 
 
 @dataclass(frozen=True)
+class CustomerNoticeRule:
+    """Who hears of a CSM's absence in HubSpot (``team.customer_notice``): the companies the CSM
+    owns whose lifecycle stage is one of ``lifecycle_stages``, minus those whose ``opt_out_property``
+    is set; at each, its ``contacts``: ``primary`` (those whose primary company it is) or ``all``."""
+
+    lifecycle_stages: tuple[str, ...]
+    contacts: Literal["primary", "all"] = "primary"
+    opt_out_property: str | None = None
+
+
+@dataclass(frozen=True)
 class Team:
     name: str
     company: str
@@ -98,6 +113,7 @@ class Team:
     max_out_at_once: int = 2  # more people out on one day than this: the approver is warned
     approvers: tuple[str, ...] = ()  # Airflow logins that may record an approval when filing (approved_by)
     intake: Intake = field(default_factory=Intake)
+    customer_notice: CustomerNoticeRule | None = None  # None: customers are not told
 
     def person(self, email: str) -> Person | None:
         wanted = email.strip().lower()
@@ -173,7 +189,10 @@ def parse_team(raw: object, source: str = "team file") -> Team:
             max_out_at_once=int(settings.get("max_out_at_once", 2)),
             approvers=tuple(str(a).strip().lower() for a in settings.get("approvers") or ()),
             intake=_intake(settings.get("intake")),
+            customer_notice=_customer_notice(settings.get("customer_notice"), source),
         )
+    except RosterError:
+        raise
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
         raise RosterError(f"{source}: {exc!r}") from exc
     _check_references(team, source)
@@ -192,6 +211,7 @@ def _person(raw: dict) -> Person:
         justcall_number=str(raw["justcall_number"]) if raw.get("justcall_number") else None,
         hubspot_owner_id=str(raw["hubspot_owner_id"]) if raw.get("hubspot_owner_id") else None,
         deputy=(raw.get("deputy") or None) and raw["deputy"].strip().lower(),
+        cc=(raw.get("cc") or None) and str(raw["cc"]).strip().lower(),
     )
     if person.role not in ROLES:
         raise ValueError(f"{person.email}: role must be one of {', '.join(ROLES)}")
@@ -204,7 +224,7 @@ def _check_references(team: Team, source: str) -> None:
     if len(set(emails)) != len(emails):
         raise RosterError(f"{source}: an email appears twice in people")
     for p in team.people:
-        for what, ref in (("manager", p.manager), ("buddy", p.buddy), ("deputy", p.deputy)):
+        for what, ref in (("manager", p.manager), ("buddy", p.buddy), ("deputy", p.deputy), ("cc", p.cc)):
             if ref and team.person(ref) is None:
                 raise RosterError(f"{source}: {p.email}'s {what} {ref} is not in people")
         if p.deputy and p.role != "manager":
@@ -212,6 +232,14 @@ def _check_references(team: Team, source: str) -> None:
                               "go to a deputy")
         if p.deputy and p.deputy == p.email:
             raise RosterError(f"{source}: {p.email} cannot be their own deputy")
+        if p.cc:
+            paired = team.person(p.cc)
+            if p.role != "csm":
+                raise RosterError(f"{source}: {p.email} has a cc, but only a CSM is paired with a Content "
+                                  f"Creator (their role is {p.role}): remove it")
+            if paired is not None and paired.role != "cc":
+                raise RosterError(f"{source}: {p.email}'s cc {p.cc} is a {paired.role}, not a Content Creator "
+                                  "(role cc)")
     missing = {"team_notice", "auto_reply_on", "sms_review", "return_digest"} - set(team.times)
     if missing:
         raise RosterError(f"{source}: times lacks {', '.join(sorted(missing))}")
@@ -236,6 +264,39 @@ def _intake(raw: object) -> Intake:
         raise ValueError(f"intake: interval_minutes and max_occurrences must be at least 1, "
                          f"unexpected_within_hours at least 0 (given {numbers})")
     return Intake(enabled=enabled, **numbers)
+
+
+#: A HubSpot property's internal name (lowercase letters, digits and underscores).
+_PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _customer_notice(raw: object, source: str) -> CustomerNoticeRule | None:
+    """``team.customer_notice``, checked: each mistake is a RosterError that says what to write."""
+    if raw is None:
+        return None
+    where = f"{source}: team.customer_notice"
+    if not isinstance(raw, dict):
+        raise RosterError(f"{where} must be a mapping with lifecycle_stages, contacts and opt_out_property")
+    unknown = sorted(set(raw) - {"lifecycle_stages", "contacts", "opt_out_property"})
+    if unknown:
+        raise RosterError(f"{where} has unknown keys {', '.join(map(str, unknown))}: it takes lifecycle_stages, "
+                          "contacts and opt_out_property")
+    stages = raw.get("lifecycle_stages")
+    if isinstance(stages, str):
+        stages = [stages]
+    if not isinstance(stages, list) or not stages or not all(isinstance(s, str) and s.strip() for s in stages):
+        raise RosterError(f"{where}.lifecycle_stages must list at least one HubSpot lifecycle stage "
+                          "(its internal value, e.g. [customer])")
+    contacts = raw.get("contacts", "primary")
+    if contacts not in CONTACT_RULES:
+        raise RosterError(f"{where}.contacts must be 'primary' (each company's primary contacts) or 'all' (every "
+                          f"contact with an email), not {contacts!r}")
+    opt_out = raw.get("opt_out_property")
+    if opt_out is not None and (not isinstance(opt_out, str) or not _PROPERTY_NAME.match(opt_out)):
+        raise RosterError(f"{where}.opt_out_property must be a HubSpot company property's internal name "
+                          f"(e.g. ooo_notice_opt_out), not {opt_out!r}")
+    return CustomerNoticeRule(lifecycle_stages=tuple(dict.fromkeys(s.strip().lower() for s in stages)),
+                              contacts=contacts, opt_out_property=opt_out)
 
 
 def _date(value: object) -> dt.date:

@@ -154,6 +154,7 @@ def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
 
     notice_at = now if unexpected else local(day_before, times["team_notice"], tz)
     add(Step.TEAM_NOTICE, notice_at, over)
+    add(Step.CUSTOMER_NOTICE, notice_at, over or customer_notice_skip(absence))
     add(Step.BUDDY_HANDOVER, notice_at, over)
     no_number = None if absence.employee.justcall_number else "no JustCall number in the roster"
     add(Step.VOICEMAIL_REMINDER, notice_at, over or no_number)
@@ -186,6 +187,14 @@ def _reviews(
         day += dt.timedelta(days=1)
     reviews.append(Review(day=return_day, at=digest_at, since=since, final=True))
     return tuple(reviews)
+
+
+def customer_notice_skip(absence: Absence) -> str | None:
+    """Why nobody's customers hear of this absence: only a CSM has customers (and a paired CC)."""
+    employee = absence.employee
+    if employee.role != "csm":
+        return f"customer notices are for CSMs; {employee.name} is {employee.role}"
+    return None
 
 
 def _meeting_skip(

@@ -56,6 +56,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox.core import Api, ApiError, Faults, Request, Response
+from sandbox.scenario import CLIENTS, client_contact
 
 AUTH = "https://www.googleapis.com/auth/"
 CLIENT_EMAIL = "ooo-pipelines@ooo-sandbox.iam.gserviceaccount.com"
@@ -1177,7 +1178,8 @@ class GoogleApi(Api):
             "id": gmail_id, "threadId": gmail_id, "labelIds": ["SENT"], "user": user,
             "from": user, "from_name": sent_from[0] or self._name(user),
             "to": addresses["To"], "cc": addresses["Cc"], "bcc": addresses["Bcc"],
-            "subject": str(parsed.get("Subject", "")), "message_id": message_id.strip(),
+            # unfolded, as Gmail shows it (Python folds a long one onto the next line, "Subject:\n Out of...")
+            "subject": str(parsed.get("Subject", "")).strip(), "message_id": message_id.strip(),
             "headers": {k: str(v) for k, v in parsed.items()},
             "auto_submitted": str(parsed.get("Auto-Submitted", "")), "text": text, "html": html_part,
             "internalDate": str(int(time.time() * 1000)), "sizeEstimate": len(data),
@@ -1485,27 +1487,12 @@ def _message_resource(m: dict[str, Any], fmt: str, wanted: list[str]) -> dict[st
 
 
 # == the seeded scenario ========================================================================
-CLIENTS: tuple[tuple[str, str, str], ...] = (
-    ("Big Sky Dental", "bigskydental.com", "Hannah Ortiz"),
-    ("Bluebird Bakery", "bluebirdbakery.com", "Owen Price"),
-    ("Teton Outfitters", "tetonoutfitters.com", "Grace Kim"),
-    ("Riverbend Realty", "riverbendrealty.com", "Luis Moreno"),
-    ("Cody Auto Care", "codyautocare.com", "Nina Walsh"),
-    ("Gallatin Pet Clinic", "gallatinpets.com", "Ethan Brooks"),
-    ("Laramie Yoga Loft", "laramieyoga.com", "Ava Chen"),
-    ("Yellowstone Plumbing Co", "ysplumbing.com", "Mark Ellis"),
-)
 _MEETING_KINDS = (
     ("Monthly performance review: {client}", 10, 45),
     ("Website refresh kickoff: {client}", 14, 30),
     ("Q4 campaign check-in: {client}", 11, 30),
     ("Reviews strategy call: {client}", 15, 30),
 )
-
-
-def _client_contact(client: tuple[str, str, str]) -> str:
-    first, last = client[2].lower().split()
-    return f"{first}.{last}@{client[1]}"
 
 
 def scenario_events(team: Any, anchor: dt.date) -> list[dict[str, Any]]:
@@ -1553,7 +1540,7 @@ def scenario_events(team: Any, anchor: dt.date) -> list[dict[str, Any]]:
                     client = CLIENTS[(index * 3 + week * 2 + slot) % len(CLIENTS)]
                     title, hour, minutes = _MEETING_KINDS[(week + slot + index) % len(_MEETING_KINDS)]
                     start, end = at(day, hour, minutes)
-                    contact = _client_contact(client)
+                    contact = client_contact(client)
                     organiser = person.email if slot == 1 else contact
                     events.append({
                         "_calendar": organiser, "id": event_id("client", person.email, day.isoformat(), str(slot)),
@@ -1594,12 +1581,12 @@ def scenario_events(team: Any, anchor: dt.date) -> list[dict[str, Any]]:
                     client = CLIENTS[(index + week) % len(CLIENTS)]
                     start, end = at(day, 15, 30)
                     events.append({
-                        "_calendar": _client_contact(client),
+                        "_calendar": client_contact(client),
                         "id": event_id("interview", person.email, day.isoformat()),
                         "summary": f"Blog interview: {client[0]}",
                         "start": start, "end": end,
                         "attendees": [{"email": person.email, "responseStatus": "accepted"},
-                                      {"email": _client_contact(client), "responseStatus": "accepted"}],
+                                      {"email": client_contact(client), "responseStatus": "accepted"}],
                     })
             if week == 3 and person.role in ("csm", "cc"):
                 day = monday + dt.timedelta(days=2 + index % 2)

@@ -44,7 +44,7 @@ from sandbox.apis.hubspot_crm import Crm, cursor, kind_of, offset
 from sandbox.apis.hubspot_crm import iso as _iso
 from sandbox.apis.hubspot_crm import parse_time as _parse_time
 from sandbox.core import Api, ApiError, Faults, Request, Response
-from sandbox.scenario import OPT_OUT_PROPERTY, customer_book, demo_absences
+from sandbox.scenario import CLIENTS, OPT_OUT_PROPERTY, client_contact, customer_book, demo_absences
 
 TOKEN = "pat-sandbox-na1-0000-ooo"
 PORTAL_ID = "24500110"
@@ -325,6 +325,10 @@ class HubSpotApi(Api):
     def seed(self, team: Team, anchor: dt.date) -> None:
         self.owners = {p.hubspot_owner_id: p.name for p in team.people if p.hubspot_owner_id}
         self.seed_book(team)
+        for name, domain, contact in CLIENTS:  # the calendars' clients: the notes to them are logged on them
+            first, last = contact.split()
+            self.add_contact(first, last, client_contact((name, domain, contact)),
+                             [self.add_company(name, domain, lifecycle_stage="customer", default_contact=False)])
         for name in COMPANIES:
             self.add_company(name)
         support = [p for p in team.people if p.role == "support"]

@@ -69,6 +69,7 @@ def test_faults_on_every_api_double_nothing_and_lose_nothing(absence_dag, faulty
     assert any("_after" in kind for kinds in report.values() for kind in kinds)
     assert counts.where == [], counts.where  # nothing doubled, nothing missing
     assert counts.expected["reschedule email"] > 0 and counts.expected["SMS alert"] > 0
+    assert counts.expected["customer notice"] > 0 and counts.expected["CC DM"] == 2
 
 
 def test_the_tally_sees_a_decline_or_an_auto_reply_off_made_twice(sandbox, team):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -45,13 +46,24 @@ def test_params_are_the_contract(dagbag):
 
 def test_steps_run_in_the_procedures_order(dagbag):
     dag = dagbag.dags["ooo_absence"]
-    order = ["validate", "approval", "calendar_cleanup", "team_notice", "buddy_handover",
+    order = ["validate", "approval", "calendar_cleanup", "team_notice", "customer_notice", "buddy_handover",
              "voicemail_reminder", "auto_reply_on", "sms_review", "auto_reply_off", "return_digest"]
     assert set(dag.task_ids) == set(order)
     for before, after in zip(order, order[1:], strict=False):
         upstream = dag.get_task(after).upstream_task_ids
         # the daily reviews also read their days from validate's return value
         assert upstream - {"validate"} == {before} if after == "sms_review" else upstream == {before}, after
+
+
+def test_a_step_added_since_an_absence_was_planned_skips_in_that_run(dagbag, make_absence, team):
+    from ooo.timeline import plan_timeline
+
+    absence = make_absence()
+    planned = plan_timeline(absence, team, absence.requested_at)  # as a release without the step planned it
+    old = dataclasses.replace(planned, moments={k: m for k, m in planned.moments.items() if k != "customer_notice"})
+    step = dagbag.dags["ooo_absence"].get_task("customer_notice")
+    assert step._due(old) == (old.out_from, "not in this absence's plan (filed before customer_notice existed)")
+    assert step._due(planned) == (planned["team_notice"].at, None)
 
 
 def test_waits_hold_no_timeout_and_reviews_go_one_at_a_time(dagbag):

@@ -16,8 +16,10 @@ from tests.e2e.effects import effects_of
 pytestmark = pytest.mark.e2e
 JORDAN = "jordan.reyes@yellowstonelocal.com"
 MAYA = "maya.patel@yellowstonelocal.com"
-ORDER = ["validate", "calendar_cleanup", "team_notice", "buddy_handover", "voicemail_reminder",
+ORDER = ["validate", "calendar_cleanup", "team_notice", "customer_notice", "buddy_handover", "voicemail_reminder",
          "auto_reply_on", "sms_review", "auto_reply_off", "return_digest"]
+JORDANS_CUSTOMERS = {"hank@codyautorepair.com", "mia@codyautorepair.com", "tess@jacksonholeyoga.com",
+                     "owen@redlodgeskirentals.com"}  # sandbox.scenario.customer_book
 
 
 def states(tis) -> dict[str, str]:
@@ -55,6 +57,14 @@ def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, con
     assert seen.digests[0]["headers"]["Auto-Submitted"] == "auto-generated"
     unanswered = sum(len(r["raised"]) for r in review_records(tis))
     assert unanswered > 0 and len(seen.support_alerts) == unanswered
+    # his customers' contacts, each emailed once and logged on HubSpot; Tom Becker, his CC, told
+    notices = [m for m in seen.sent if m["to"][0] in JORDANS_CUSTOMERS]
+    assert sorted(m["to"][0] for m in notices) == sorted(JORDANS_CUSTOMERS)
+    logged = {e["props"]["hs_email_message_id"] for e in connections.sandbox.api("hubspot").crm.emails.values()}
+    assert {m["message_id"] for m in notices} <= logged
+    slack = connections.sandbox.api("slack")
+    tom = [m["text"] for m in slack.dm_messages(slack.user_id("tom.becker@yellowstonelocal.com"))]
+    assert len(tom) == 1 and "4 contacts at 3 customers were emailed who covers" in tom[0]
 
 
 def test_a_rejected_absence_runs_nothing_after_validate(absence_dag, connections):
@@ -74,7 +84,7 @@ def test_an_absence_filed_after_it_ended_skips_what_has_lapsed(absence_dag, conn
                                          "end_date": "2026-11-06", "kind": "unexpected"}, filed)
     by_id = states(tis)
     assert run.state == "success", by_id
-    for step in ("team_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
+    for step in ("team_notice", "customer_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
         assert by_id[step] == "skipped", step
     assert by_id["calendar_cleanup"] == by_id["auto_reply_off"] == by_id["return_digest"] == "success"
 
@@ -85,7 +95,7 @@ def test_a_failing_step_alerts_ops_with_the_absence_the_step_and_a_link(absence_
     run, tis = run_absence(absence_dag, params, dt.datetime.fromisoformat(filed))
     by_id = states(tis)
     assert run.state == "failed" and by_id["calendar_cleanup"] == "failed"
-    assert by_id["team_notice"] == "upstream_failed"
+    assert by_id["team_notice"] == by_id["customer_notice"] == "upstream_failed"
     slack = connections.sandbox.api("slack")
     alerts = [m["text"] for m in slack.messages(team.channels["ops"]) if m.get("bot_id")]
     assert len(alerts) == 1

@@ -20,6 +20,7 @@ from devstack.demo import sample_absences
 from ooo.cli import main
 from ooo.steps.auto_reply import auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
+from ooo.steps.customer_notice import customer_notice
 from ooo.steps.notices import team_notice
 from tests.dags.runs import run_absence, run_plan, xcom
 
@@ -148,7 +149,8 @@ def test_services_preview_is_what_the_steps_then_do_and_only_reads(connections, 
     assert after == before
     methods = {(r["api"], r["method"], r["path"].split("/")[-1]) for r in connections.sandbox.requests}
     assert methods <= {("google", "POST", "token"), ("google", "GET", "events"),
-                       ("slack", "POST", "users.lookupByEmail")}
+                       ("slack", "POST", "users.lookupByEmail"), ("hubspot", "POST", "search"),
+                       ("hubspot", "GET", "contacts"), ("hubspot", "POST", "read")}  # searches, associations, reads
 
     # Now the steps, for real, on the same calendars.
     absence = make_absence(employee=params["employee"], start=params["start_date"], end=params["end_date"],
@@ -170,6 +172,15 @@ def test_services_preview_is_what_the_steps_then_do_and_only_reads(connections, 
     text = next(m["text"] for m in channel if m["ts"] == posted.ts)
     assert text.strip() == would["team_notice"]["text"]
     assert "&lt;b&gt;no laptop&lt;/b&gt;" in text  # the note as text, as posted
+
+    customers = would["customer_notice"]
+    told = customer_notice(ctx)
+    assert [r["address"] for r in customers["to"]] == [t.address for t in told.told] and len(told.told) >= 3
+    assert [(o["company"], o["reason"]) for o in customers["left_out"]] == [(o.company, o.reason)
+                                                                           for o in told.left_out]
+    sent = connections.sandbox.api("google").sent(MAYA)
+    assert customers["subject"] == next(m["subject"] for m in sent if m["to"] == [told.told[0].address])
+    assert customers["cc"]["email"] == team.person(MAYA).cc
 
     auto_reply_on(ctx)
     vacation = connections.sandbox.api("google").vacation(MAYA)

@@ -6,7 +6,9 @@ meetings in its window that the employee attends (each to be declined, and those
 outside the company each to get one reschedule email), the texts to the employee's number left
 unanswered (each one alert in the support channel), and the fixed ones (an out-of-office block, a
 team notice, the buddy's DM, the voicemail DM when the employee has a JustCall number, a digest, the
-auto-reply on and off again). Nothing is taken from the product's records (its XComs).
+auto-reply on and off again), and for a CSM their customers' contacts in HubSpot (each one notice, logged
+on HubSpot like the reschedule emails to contacts HubSpot knows) and their paired CC's DM. Nothing is
+taken from the product's records (its XComs).
 
 What it did leave is counted in the sandbox as people see it: calendars, sent mail, channels and
 DMs, and the Google API's history of changes (an answer that became "declined", a responder switched
@@ -17,18 +19,20 @@ same. Found twice is doubled; expected and not found is missing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ooo.keys import SlackEvent
+from ooo.keys import SlackEvent, customer_notice_message_id, reschedule_message_id
 from ooo.steps.calendar import MARKER
 from ooo.team import Team
 from sandbox import Sandbox
 
-KINDS = ("out-of-office event", "declined meeting", "reschedule email", "team notice", "buddy handover DM",
-         "voicemail DM", "SMS alert", "return digest", "auto-reply off")
+KINDS = ("out-of-office event", "declined meeting", "reschedule email", "team notice", "customer notice",
+         "email logged on HubSpot", "CC DM", "buddy handover DM", "voicemail DM", "SMS alert", "return digest",
+         "auto-reply off")
 
 
 @dataclass
@@ -39,6 +43,9 @@ class Expected:
     unanswered: set[str]  # ids of the texts to raise
     voicemail: bool
     since: int  # Google's history up to here came before the absence (one absence per person at a time)
+    customers: set[str] = field(default_factory=set)  # the CSM's customers' contacts to tell (addresses)
+    in_hubspot: set[str] = field(default_factory=set)  # addresses HubSpot has a contact for
+    cc: str | None = None  # the CSM's paired Content Creator, to be DM'd
 
 
 @dataclass
@@ -119,7 +126,32 @@ def expect(sandbox: Sandbox, team: Team, employee: str, start: dt.date, end: dt.
                 unanswered.add(str(text["id"]))
     with sandbox.lock:
         since = len(google.history)
-    return Expected(meetings, unanswered, voicemail=bool(person.justcall_number), since=since)
+    customers, in_hubspot = _customers(sandbox, team, employee)
+    return Expected(meetings, unanswered, voicemail=bool(person.justcall_number), since=since,
+                    customers=customers, in_hubspot=in_hubspot, cc=person.cc if person.role == "csm" else None)
+
+
+def _customers(sandbox: Sandbox, team: Team, employee: str) -> tuple[set[str], set[str]]:
+    """The contacts a CSM's customer notice must reach, read from the sandbox's HubSpot (seed 000: "let
+    all your customers know"; the roster's ``team.customer_notice``): at each company the CSM owns at
+    one of the rule's lifecycle stages, without its opt-out set, each contact (its primary ones, or
+    all) with a plain address, once per address. And every address HubSpot has a contact for."""
+    person, rule = team.person(employee), team.customer_notice
+    crm = sandbox.api("hubspot").crm
+    with sandbox.lock:
+        contacts = [(c["props"].get("email") or "", c) for c in crm.contacts.values()]
+        in_hubspot = {email.strip().lower() for email, _ in contacts if email}
+        if rule is None or person.role != "csm" or not person.hubspot_owner_id:
+            return set(), in_hubspot
+        customers = {cid for cid, company in crm.companies.items()
+                     if company["props"].get("hubspot_owner_id") == person.hubspot_owner_id
+                     and (company["props"].get("lifecyclestage") or "").lower() in rule.lifecycle_stages
+                     and (not rule.opt_out_property or (company["props"].get(rule.opt_out_property) or "")
+                          .strip().lower() in ("", "false", "no", "0", "off"))}
+        told = {email.strip().lower() for email, c in contacts
+                if re.fullmatch(r"[^@\s,<>]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}", email.strip().lower())
+                and (c["primary"] in customers if rule.contacts == "primary" else set(c["companies"]) & customers)}
+    return told, in_hubspot
 
 
 def seed_window(sandbox: Sandbox, team: Team, params: dict[str, Any]) -> None:
@@ -181,6 +213,7 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
     mail = Counter(m["message_id"] for m in sent)
     with sandbox.lock:
         history = list(google.history)
+    logged = Counter(e["props"].get("hs_email_message_id") for e in sandbox.api("hubspot").crm.emails.values())
     for run in runs:
         k, want = run.key, run.expected
         since = history[want.since:]
@@ -204,6 +237,19 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
                         and f'"{meeting["summary"]}"' in m["subject"]:
                     notes[event_id] += 1
         result.add("reschedule email", run, {i for i, m in want.meetings.items() if m["external"]}, notes)
+        # A customer notice is the one mail to one customer's contact under its Message-ID (one per address).
+        told: Counter[str] = Counter()
+        for m in sent:
+            if m["user"] == run.employee and len(m["to"]) == 1:
+                address = m["to"][0].lower()
+                if m["message_id"] == customer_notice_message_id(k, address, team.email_domain):
+                    told[address] += 1
+        result.add("customer notice", run, want.customers, told)
+        on_hubspot = {customer_notice_message_id(k, a, team.email_domain) for a in want.customers} | {
+            reschedule_message_id(k, i, team.email_domain) for i, m in want.meetings.items()
+            if set(m["external"]) & want.in_hubspot}
+        result.add("email logged on HubSpot", run, on_hubspot,
+                   Counter({m: n for m, n in logged.items() if m and m.startswith(f"<ooo.{k}.")}))
         digest = f"<ooo-digest.{k}@{team.email_domain}>"
         result.add("return digest", run, {digest}, Counter({digest: mail[digest]}))
 
@@ -212,6 +258,8 @@ def tally(sandbox: Sandbox, team: Team, runs: list[Run]) -> Tally:
                             if e == event and key == k and channel in (None, c)})
 
         result.add("team notice", run, {(notices, "")}, of(SlackEvent.TEAM_NOTICE, notices))
+        if want.cc:  # a CSM's paired Content Creator
+            result.add("CC DM", run, {(_dm_channel(sandbox, want.cc), "")}, of(SlackEvent.CC_NOTICE))
         result.add("buddy handover DM", run, {(_dm_channel(sandbox, run.buddy), "")}, of(SlackEvent.BUDDY_HANDOVER))
         if want.voicemail:
             voicemail = of(SlackEvent.VOICEMAIL_REMINDER)

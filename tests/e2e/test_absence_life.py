@@ -289,3 +289,41 @@ def test_of_two_clashing_absences_filed_together_the_first_filed_is_kept(stack, 
     name = load_team().person(first).name
     assert f"The backup buddy {name} is out" in note(airflow, refused)
     assert main(["cancel", "--run-id", kept, *as_ops(airflow)]) == 0
+
+
+MAYAS_CUSTOMERS = {"dana@bigskyoutfitters.com", "luis.ortega@bigskyoutfitters.com", "chris@halemanagement.com",
+                   "dr.chen@tetonfamilydental.com", "sam@gallatincoffeeroasters.com"}  # sandbox.scenario.customer_book
+NOT_HER_CUSTOMERS = {"grace@livingstonrealty.com", "erin@bozemanbrewing.com"}  # opted out; a lead
+
+
+def test_a_csms_customers_hear_once_who_covers_and_a_cancel_corrects_it(stack):
+    airflow, sandbox = stack
+    google, hubspot = sandbox.sandbox.api("google"), sandbox.sandbox.api("hubspot")
+    sent, told = len(google.sent(MAYA)), len(dms(sandbox, LENA))  # what other tests of the module left
+    # days_left=2: not the run id test_coming_back_early_... may have filed for her (days_left=3)
+    run_id, _ = filed_yesterday(airflow, MAYA, days_left=2)
+    assert waiting_for_a_review(airflow, run_id)["customer_notice"] == "success"  # at once: she is out already
+
+    notices = [m for m in google.sent(MAYA)[sent:] if m["subject"].startswith("Out of the office")]
+    assert sorted(m["to"][0] for m in notices) == sorted(MAYAS_CUSTOMERS)  # each contact once, Chris too
+    assert not NOT_HER_CUSTOMERS & {a for m in google.sent(MAYA)[sent:] for a in m["to"]}
+    assert all("Jordan Reyes (jordan.reyes@yellowstonelocal.com) is your point of contact" in m["text"]
+               for m in notices)
+    logged = {e["props"]["hs_email_message_id"]: e for e in hubspot.crm.emails.values()}
+    assert all(logged[m["message_id"]]["contacts"] and logged[m["message_id"]]["companies"] for m in notices)
+    told_lena = [t for t in dms(sandbox, LENA)[told:] if "<@U02MAYA00> is out of the office" in t]
+    assert len(told_lena) == 1 and "5 contacts at 3 customers were emailed who covers" in told_lena[0]
+    assert "customers told: 5 contacts at 3 companies · CC told" in note(airflow, run_id)
+
+    assert main(["cancel", "--run-id", run_id, *as_ops(airflow)]) == 0
+    corrections = [m for m in google.sent(MAYA)[sent:] if m["subject"].startswith("Re: Out of the office")]
+    assert sorted(m["to"][0] for m in corrections) == sorted(MAYAS_CUSTOMERS)
+    by_notice = {m["message_id"]: m for m in notices}
+    for m in corrections:  # a reply to the notice each contact had, on their HubSpot record too
+        assert by_notice[m["headers"]["In-Reply-To"]]["to"] == m["to"]
+        assert "I'm back in the office, earlier than planned" in m["text"]
+    logged = {e["props"]["hs_email_message_id"] for e in hubspot.crm.emails.values()}
+    assert {m["message_id"] for m in corrections} <= logged
+    assert [t for t in dms(sandbox, LENA)[told:] if "<@U02MAYA00>'s time off" in t and "is cancelled" in t]
+    assert "5 customer contacts told" in note(airflow, run_id)
+    wait_until_no_trigger(airflow, run_id)

@@ -18,6 +18,11 @@ def test_the_keys_of_a_run_are_what_earlier_releases_wrote():
     assert keys.digest_message_id(key, "yellowstonelocal.com") == (
         "<ooo-digest.71669c829af7d62503a8@yellowstonelocal.com>")
     assert keys.correction_key(key, "buddy", "-2026-12-08") == f"{key}-buddy-2026-12-08"
+    assert keys.customer_notice_message_id(key, "Dana@BigSkyOutfitters.com ", "yellowstonelocal.com") == \
+        keys.email_message_id(key, "customer/dana@bigskyoutfitters.com", "yellowstonelocal.com") == \
+        "<ooo.71669c829af7d62503a8.7bc27a1ae4af9680@yellowstonelocal.com>"
+    assert keys.customer_update_message_id(key, "dana@bigskyoutfitters.com", "yellowstonelocal.com", "cancelled") == \
+        keys.email_message_id(key, "customer/dana@bigskyoutfitters.com/cancelled", "yellowstonelocal.com")
 
 
 def test_event_ids_are_valid_calendar_ids():
@@ -28,4 +33,4 @@ def test_event_ids_are_valid_calendar_ids():
 def test_slack_event_types_are_the_ones_in_channels_today():
     assert {e.value for e in keys.SlackEvent} == {
         "ooo_team_notice", "ooo_buddy_handover", "ooo_voicemail_reminder", "ooo_approval_request", "ooo_not_approved",
-        "ooo_sms_alert", "ooo_absence_cancelled", "ooo_absence_back_early", "ooo_failure_alert"}
+        "ooo_sms_alert", "ooo_absence_cancelled", "ooo_absence_back_early", "ooo_failure_alert", "ooo_cc_notice"}

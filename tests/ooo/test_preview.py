@@ -11,6 +11,7 @@ import pytest
 
 from ooo.preview import ReadOnly, ReadOnlyServices, dry_run_note, planned_steps, preview, render_json, render_text
 from ooo.services.google import GoogleWorkspace
+from ooo.services.hubspot import HubSpotClient
 from ooo.services.slack import SlackClient
 from ooo.timeline import plan_timeline
 
@@ -76,8 +77,8 @@ def test_a_sick_week_logged_late_runs_past_moments_at_once(make_absence, team):
     assert reviews[0]["reason"] == "catch-up: due Mon Dec 7, 5:00 PM CST, already past"
     # what runs at once happens now, in the DAG's order: the notices first, then the missed reviews
     order = [s["step"] for s in result.to_dict()["steps"] if s["status"] != "skipped"]
-    assert order[:8] == ["calendar_cleanup", "team_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on",
-                         "sms_review", "sms_review", "sms_review"]
+    assert order[:9] == ["calendar_cleanup", "team_notice", "customer_notice", "buddy_handover",
+                         "voicemail_reminder", "auto_reply_on", "sms_review", "sms_review", "sms_review"]
 
 
 def test_an_absence_logged_after_it_ended_skips_what_lapsed(make_absence, team):
@@ -144,6 +145,14 @@ def test_the_text_form_with_what_the_steps_would_do(make_absence, team):
             "left_alone": [{"summary": "Dentist", "when": "Thu Dec 10, 8:00 AM MST", "reason": "already declined"}],
         },
         "team_notice": {"channel": "#dept-client-services-must-reads", "text": "Out: Maya\n\nBack Monday"},
+        "customer_notice": {
+            "to": [{"name": "Dana Whitfield", "address": "dana@bigsky.example", "companies": ["Big Sky"]},
+                   {"name": "", "address": "chris@hale.example", "companies": ["Big Sky", "Gallatin"]}],
+            "left_out": [{"company": "Livingston", "contact": "", "address": None, "reason": "opted out"},
+                         {"company": "Teton", "contact": "Pat Quinn", "address": "orders@shop",
+                          "reason": "'orders@shop' is not a valid email address"}],
+            "subject": "Out of the office from Monday", "companies": 2,
+            "cc": {"name": "Lena Fischer", "email": "lena@yl.example"}},
         "auto_reply_on": {"subject": "Out of office", "text": "Hi there,\n\nBack Monday.", "from": "a", "until": "b"},
     }
     text = render_text(dataclasses.replace(result, services=services))
@@ -152,7 +161,17 @@ def test_the_text_form_with_what_the_steps_would_do(make_absence, team):
     assert "  Decline (internal, Maya organises it: it stays on the guests' calendars): Team sync" in text
     assert "  Leave as it is: Dentist, Thu Dec 10, 8:00 AM MST (already declined)" in text
     assert "team_notice, in #dept-client-services-must-reads\n    Out: Maya\n\n    Back Monday\n" in text
+    assert ("customer_notice, from maya.patel@yellowstonelocal.com: 2 contacts at 2 companies, subject: Out of the "
+            "office from Monday\n"
+            "  Email Dana Whitfield <dana@bigsky.example> (Big Sky)\n"
+            "  Email <chris@hale.example> (Big Sky, Gallatin)\n"
+            "  Leave out: Livingston (opted out)\n"
+            "  Leave out: Teton, Pat Quinn <orders@shop> ('orders@shop' is not a valid email address)\n"
+            "  CC told in a Slack DM: Lena Fischer (lena@yl.example)\n\nauto_reply_on") in text
     assert all(line == line.rstrip() for line in text.splitlines())
+    skipped = {**services, "customer_notice": {"skipped": "customer notices are for CSMs; Lena Fischer is cc"}}
+    text = render_text(dataclasses.replace(result, services=skipped))
+    assert "customer_notice: no customer is told (customer notices are for CSMs; Lena Fischer is cc)\n\n" in text
 
 
 def test_a_dry_runs_note_says_nothing_changed_and_fits_airflows_limit(make_absence, team):
@@ -177,10 +196,11 @@ def test_the_preview_clients_only_read():
     with pytest.raises(PermissionError, match="the preview only reads: google.patch_event is not allowed"):
         client.patch_event()
     # the allowed calls exist on the real clients and read (list/get/find/lookups)
-    for cls, names in ((GoogleWorkspace, ReadOnlyServices.GOOGLE_READS), (SlackClient, ReadOnlyServices.SLACK_READS)):
+    for cls, names in ((GoogleWorkspace, ReadOnlyServices.GOOGLE_READS), (SlackClient, ReadOnlyServices.SLACK_READS),
+                       (HubSpotClient, ReadOnlyServices.HUBSPOT_READS)):
         for name in names:
             assert callable(getattr(cls, name)), name
-            assert name.startswith(("list_", "get_", "find_", "user_id_for", "channel_id")), name
+            assert name.startswith(("list_", "get_", "find_", "user_id_for", "channel_id", "owned_", "company_")), name
 
 
 def test_planned_steps_cover_every_moment_and_review(make_absence, team):

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ooo.procedure import Step
-from ooo.records import ApprovalAnswer, CalendarCleanup, DeclinedMeeting, Records, ReviewedText, SlackPost, SmsReview
+from ooo.records import (
+    ApprovalAnswer,
+    CalendarCleanup,
+    CustomerNotice,
+    DeclinedMeeting,
+    Records,
+    ReviewedText,
+    SlackPost,
+    SmsReview,
+)
 
 # What calendar_cleanup stored before typed records (a run filed under an earlier release, still waiting).
 OLD_CLEANUP = {
@@ -20,7 +29,10 @@ def test_a_record_stored_by_an_earlier_release_reads_back_and_stores_the_same_ke
     cleanup = CalendarCleanup.from_dict(OLD_CLEANUP)
     assert cleanup.declined[0].html_link == "https://calendar.example/m1"  # stored as htmlLink
     assert cleanup.reschedule_emails[0].to == ["a@client.example"]
-    assert cleanup.to_dict() == {**OLD_CLEANUP, "ooo_event_adopted": False}  # its keys, and a later field's default
+    # what it stores again: the same keys, and the ones added since at their defaults
+    added = {"logged": None, "not_in_hubspot": []}
+    assert cleanup.to_dict() == {**OLD_CLEANUP, "ooo_event_adopted": False,
+                                 "reschedule_emails": [{**OLD_CLEANUP["reschedule_emails"][0], **added}]}
 
 
 def test_a_missing_field_takes_its_default_and_a_wrong_one_is_dropped():
@@ -58,3 +70,20 @@ def test_the_approval_answer_says_approved_and_why_not():
     assert ApprovalAnswer.from_dict({"chosen_options": ["Approve"]}).approved
     rejected = ApprovalAnswer.from_dict({"chosen_options": ["Reject"], "params_input": {"reason": " busy "}})
     assert not rejected.approved and rejected.reason == "busy"
+
+
+def test_a_customer_notice_reads_back_and_says_how_many_were_told():
+    raw = {"told": [{"address": "dana@bigsky.example", "company": "Big Sky", "company_ids": ["11"],
+                     "message_id": "<a@b>", "engagement_id": "61"},
+                    {"address": "chris@hale.example", "company": "Big Sky", "company_ids": ["11", "12"]},
+                    "junk"],
+           "left_out": [{"company": "Livingston", "reason": "opted out"}], "cc": {"ts": "1.2", "posted": True},
+           "a_later_field": 3}
+    notice = CustomerNotice.from_dict(raw)
+    assert [t.address for t in notice.told] == ["dana@bigsky.example", "chris@hale.example"]
+    assert notice.told[0].engagement_id == "61" and notice.told[1].companies == []  # older: no names
+    assert notice.left_out[0].reason == "opted out" and notice.cc == SlackPost(ts="1.2", posted=True)
+    assert notice.summary == "customers told: 2 contacts at 2 companies"
+    assert CustomerNotice(told=[notice.told[0]]).summary == "customers told: 1 contact at 1 company"
+    assert Records.from_xcoms({Step.CUSTOMER_NOTICE.value: raw}).customer_notice == notice
+    assert Records.from_xcoms({}).customer_notice is None  # a run filed before the step existed

@@ -84,6 +84,16 @@ def test_the_note_says_who_when_buddy_and_what_was_done(team):
     assert ("Done: out-of-office block, 2 meetings declined, 1 reschedule note · team notice · auto-reply on · "
             "SMS reviews 1/6 (2 texts raised)") in note
 
+    told = {"told": [{"address": "a@x.example", "company_ids": ["1"]}, {"address": "b@x.example",
+                                                                        "company_ids": ["1", "2"]}],
+            "cc": {"ts": "3.4"}}
+    with_customers = Records.from_xcoms({"team_notice": {"ts": "1.2"}, "customer_notice": told,
+                                         "buddy_handover": {"ts": "1.3"}})
+    note = run_note(Plan(absence, timeline), approved, with_customers)
+    assert "Done: team notice · customers told: 2 contacts at 2 companies · CC told · buddy handover" in note
+    nobody = Records.from_xcoms({"customer_notice": {"skipped": "the roster has no team.customer_notice"}})
+    assert "Done: nothing yet" in run_note(Plan(absence, timeline), approved, nobody)
+
 
 def test_a_long_note_is_cut_to_what_airflow_keeps(team):
     absence, timeline = planned(team, note="")

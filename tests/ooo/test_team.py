@@ -82,3 +82,68 @@ def test_a_wrong_intake_setting_is_a_roster_error(intake):
     raw["team"]["intake"] = intake
     with pytest.raises(RosterError, match="intake"):
         parse_team(raw)
+
+
+# -- who hears of a CSM's absence: the customers' rule and the paired CC --------------------------
+def test_the_customer_notice_rule_and_the_paired_cc(team):
+    rule = team.customer_notice
+    assert rule is not None
+    assert (rule.lifecycle_stages, rule.contacts, rule.opt_out_property) == (("customer",), "all",
+                                                                              "ooo_notice_opt_out")
+    assert team.person("maya.patel@yellowstonelocal.com").cc == "lena.fischer@yellowstonelocal.com"
+    assert team.person("lena.fischer@yellowstonelocal.com").cc is None
+
+
+def test_without_a_customer_notice_rule_nobody_is_configured_to_be_told():
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    del raw["team"]["customer_notice"]
+    assert parse_team(raw).customer_notice is None
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ({"lifecycle_stages": []}, r"lifecycle_stages must list at least one HubSpot lifecycle stage"),
+    ({"lifecycle_stages": "customer", "contacts": "everyone"},
+     r"contacts must be 'primary' \(each company's primary contacts\) or 'all'.*not 'everyone'"),
+    ({"lifecycle_stages": ["customer"], "opt_out_property": "Opt Out!"},
+     r"opt_out_property must be a HubSpot company property's internal name .*not 'Opt Out!'"),
+    ({"lifecycle_stages": ["customer"], "contact": "all"}, r"unknown keys contact: it takes lifecycle_stages"),
+    (["customer"], r"team.customer_notice must be a mapping"),
+])
+def test_a_wrong_customer_notice_rule_is_a_roster_error_that_says_what_to_write(rule, message):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["customer_notice"] = rule
+    with pytest.raises(RosterError, match=message):
+        parse_team(raw)
+
+
+def test_one_stage_given_as_text_is_read_as_a_list():
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    raw["team"]["customer_notice"] = {"lifecycle_stages": " Customer "}
+    rule = parse_team(raw).customer_notice
+    assert rule is not None and (rule.lifecycle_stages, rule.contacts, rule.opt_out_property) == (
+        ("customer",), "primary", None)
+
+
+@pytest.mark.parametrize(("who", "cc", "message"), [
+    ("maya.patel", "ghost@yellowstonelocal.com", "maya.patel@yellowstonelocal.com's cc ghost@yellowstonelocal.com "
+                                                 "is not in people"),
+    ("maya.patel", "allison.reed@yellowstonelocal.com", "cc allison.reed@yellowstonelocal.com is a manager, not a "
+                                                        "Content Creator"),
+    ("rosa.alvarez", "lena.fischer@yellowstonelocal.com", "rosa.alvarez@yellowstonelocal.com has a cc, but only a CSM "
+                                                          "is paired"),
+])
+def test_a_wrong_cc_is_a_roster_error(who, cc, message):
+    raw = yaml.safe_load(SAMPLE_TEAM_FILE.read_text())
+    next(p for p in raw["people"] if p["email"].startswith(who + "@"))["cc"] = cc
+    with pytest.raises(RosterError, match=message):
+        parse_team(raw)
+
+
+def test_a_person_from_a_plan_filed_before_the_cc_existed_has_none(team):
+    from dataclasses import asdict
+
+    from ooo.team import Person
+
+    old = {k: v for k, v in asdict(team.person("maya.patel@yellowstonelocal.com")).items() if k != "cc"}
+    assert Person.from_dict(old).cc is None
+    assert Person.from_dict({**old, "a_later_field": 1}).email == old["email"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pendulum
@@ -37,6 +38,17 @@ def test_planned_week_off(make_absence, team):
     assert t.return_day == dt.date(2026, 12, 14)
     assert t.approval_deadline == t.out_from == local(dt.date(2026, 12, 7), dt.time(0), "America/Denver")
     assert t["approval"].skip is None and t["coverage_review"].skip.startswith("a coverage review is for CCs")
+    assert t["customer_notice"] == dataclasses.replace(t["team_notice"], step="customer_notice")  # same moment
+
+
+def test_customers_are_told_of_a_csms_absence_only(make_absence, team):
+    lena = plan(make_absence, team, employee="lena.fischer@yellowstonelocal.com", start="2026-12-07",
+                end="2026-12-11")
+    assert lena["customer_notice"].skip == "customer notices are for CSMs; Lena Fischer is cc"
+    assert lena["customer_notice"].at == lena["team_notice"].at
+    sick = plan(make_absence, team, now=pendulum.datetime(2026, 12, 8, 15, tz="UTC"), kind="unexpected",
+                start="2026-12-08", end="2026-12-09")
+    assert sick["customer_notice"].skip is None and sick["customer_notice"].at == sick["team_notice"].at
 
 
 def test_moments_come_in_the_order_the_dag_runs_them(make_absence, team):
@@ -139,7 +151,7 @@ def test_lapsed_steps_are_skipped_with_the_reason(make_absence, team):
     # Logged (backfilled) after the absence was over: no day-before notice, no auto-reply on.
     logged = pendulum.datetime(2026, 12, 20, 12, 0, tz="UTC")
     t = plan(make_absence, team, now=logged, kind="unexpected", start="2026-12-07", end="2026-12-11")
-    for step in ("team_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
+    for step in ("team_notice", "customer_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
         assert t[step].skip == "the absence was over before it was logged"
     assert t["return_digest"].skip is None and t["auto_reply_off"].skip is None
 

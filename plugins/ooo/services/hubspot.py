@@ -160,7 +160,8 @@ def _iso(at: dt.datetime) -> str:
 
 class HubSpotClient:
     """HubSpot as the procedure uses it: notes, inbox threads and comments (the digest); a CSM's
-    companies and their contacts, a company by id or domain, and emails logged on their timelines."""
+    companies and their contacts, a contact by email, a company by id or domain, and emails logged
+    on their timelines."""
 
     def __init__(self, conn_id: str = "ooo_hubspot", **http_options: Any):
         self.http = JsonHttp(
@@ -269,6 +270,23 @@ class HubSpotClient:
             for t in r.get("associationTypes") or [])]
         found = self._batch_read("contacts", ids, CONTACT_PROPERTIES)
         return [Contact.parse(found[i]) for i in dict.fromkeys(ids) if i in found]
+
+    def find_contact(self, email: str) -> Contact | None:
+        """The contact whose ``email`` is this address (an EQ search); None when HubSpot has none.
+
+        HubSpot keeps a contact's primary address lowercased (its UI and imports do; that search EQ on
+        ``email`` ignores case is UNCONFIRMED), so the address is searched lowercased. A contact's
+        other addresses (``hs_additional_emails``) are not searched. Several contacts on one
+        address (HubSpot deduplicates by email, so only by import mistakes): the oldest.
+        """
+        address = (email or "").strip().lower()
+        if not address or "@" not in address or any(c.isspace() for c in address):
+            raise ValueError(f"{email!r} is not an email address")
+        found = self._search("crm/v3/objects/contacts/search", {
+            "filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": address}]}],
+            "properties": CONTACT_PROPERTIES, "sorts": [{"propertyName": "createdate", "direction": "ASCENDING"}],
+            "limit": 1}).get("results") or []
+        return Contact.parse(found[0]) if found else None
 
     def find_company(self, id_or_domain: str) -> Company | None:
         """The company with this HubSpot id (digits) or website domain (``example.com``, a URL or

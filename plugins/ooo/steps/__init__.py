@@ -6,8 +6,9 @@ XCom; later steps read it through :class:`ooo.records.Records`, where a missing 
 "nothing was done".
 
 Layers inside: the helpers every step shares (:mod:`.context`, :mod:`.slack_posts`, :mod:`.mail`,
-:mod:`.meetings`) import nothing from the steps; the steps (calendar, notices, auto_reply,
-sms_review, digest) import the helpers; undoing (cancel, back_early) builds on the steps.
+:mod:`.hubspot_log`, :mod:`.meetings`) import nothing from the steps; the steps (calendar, notices,
+customer_notice, auto_reply, sms_review, digest) import the helpers; undoing (cancel, back_early)
+builds on the steps.
 """
 
 from ooo.steps.context import StepContext

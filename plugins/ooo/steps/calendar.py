@@ -13,6 +13,8 @@ What the procedure asks (seeds 000 and 003), acting as the employee:
   employee's mailbox;
 * meetings the employee organises are never cancelled for the others: their clients get the
   note too, and the list goes to the buddy;
+* each note logged on the clients' HubSpot contacts and companies, as the protocol's HubSpot email
+  template would be (:mod:`ooo.steps.hubspot_log`; a client HubSpot does not know is reported);
 * a CSM's handover with the buddy the working day before; a CC's coverage review with the
   manager a week before.
 
@@ -42,6 +44,7 @@ from ooo.records import (
     SkippedMeeting,
 )
 from ooo.steps.context import StepContext
+from ooo.steps.hubspot_log import log_to_clients
 from ooo.steps.mail import automated_email, send_once
 from ooo.steps.meetings import about_the_absence, meeting_when, recipients, to_clients
 from ooo.templates import render, split_subject
@@ -273,8 +276,11 @@ def _send_reschedule_note(ctx: StepContext, google: Any, plan: MeetingPlan) -> R
     gmail_id, sent = send_once(google, message)
     if not sent:
         ctx.log.info("reschedule note %s was sent by an earlier try", mid)
-    return RescheduleEmail(event_id=event["id"], event=event.get("summary") or "", to=[a["email"] for a in external],
-                           subject=subject, message_id=mid, gmail_id=gmail_id)
+    to = [a["email"] for a in external]
+    logged = log_to_clients(ctx, message, to)
+    return RescheduleEmail(event_id=event["id"], event=event.get("summary") or "", to=to, subject=subject,
+                           message_id=mid, gmail_id=gmail_id, logged=logged.engagement_id,
+                           not_in_hubspot=logged.not_in_hubspot)
 
 
 def _meeting_event(ctx: StepContext, what: str, summary: str, description: str, at: dt.datetime,

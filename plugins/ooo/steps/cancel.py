@@ -10,7 +10,9 @@ steps' records, so a step stopped half-way is undone too:
   (accepted again when the employee organises them) where they are still to come, and the
   clients who were sent the reschedule note (found by its Message-ID) told the meeting stands;
 * the auto-reply, switched off only when it is still the one the absence set;
-* a correction threaded under the team notice, and the buddy told if they were handed the cover.
+* a correction threaded under the team notice, and the buddy told if they were handed the cover;
+* a short correction to the customers told (found by the notices' Message-IDs), logged on HubSpot,
+  and the CSM's paired CC told under their DM.
 
 Every part checks first, so running it twice changes nothing the second time.
 """
@@ -21,6 +23,7 @@ from ooo.keys import BOOKED, SlackEvent, event_id
 from ooo.records import Cancellation
 from ooo.steps.auto_reply import auto_reply_off, is_ours
 from ooo.steps.context import StepContext
+from ooo.steps.customer_notice import tell_of_change
 from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
 
@@ -47,5 +50,7 @@ def cancel_absence(ctx: StepContext) -> Cancellation:
     else:
         ctx.log.info("the auto-reply is not the one this absence set: left as it is")
     told = tell_team_and_buddy(ctx, SlackEvent.CANCELLED, "cancellation_notice.slack")
+    customers = tell_of_change(ctx, True, SlackEvent.CANCELLED, "cancellation_notice.slack", version="cancelled")
     return Cancellation(deleted_events=deleted, restored=restored, auto_reply_off=auto_reply is not None,
-                        team_corrected=told.team_corrected, buddy_told=told.buddy_told)
+                        team_corrected=told.team_corrected, buddy_told=told.buddy_told,
+                        customers_told=customers.customers, cc_told=customers.cc)

@@ -2,7 +2,7 @@
 
 What the notes to a meeting's clients are written from, and putting declined meetings back on the
 calendar (a cancel, or a return earlier than planned), with a reply to the clients who were asked
-to reschedule: the meeting stands.
+to reschedule: the meeting stands (logged on their HubSpot records, like the note it answers).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from ooo.keys import MARKER, meeting_stands_message_id, reschedule_message_id
 from ooo.records import RestoredMeeting
 from ooo.steps.context import StepContext
+from ooo.steps.hubspot_log import Logged, log_to_clients
 from ooo.steps.mail import automated_email, send_once
 from ooo.team import Team
 from ooo.templates import local_time, long_date, render, split_subject
@@ -78,18 +79,20 @@ def restore_meetings(ctx: StepContext, start: dt.datetime, end: dt.datetime,
         })
         when = meeting_when(event, tz)
         external = client_guests(event, ctx.team)
-        told = []
+        told: list[str] = []
+        logged = Logged()
         if external and google.find_message(reschedule_message_id(ctx.key, event["id"], ctx.team.email_domain)):
-            told = _meeting_stands(ctx, google, event, external, when, cancelled)
+            told, logged = _meeting_stands(ctx, google, event, external, when, cancelled)
         restored.append(RestoredMeeting(id=event["id"], summary=event.get("summary") or "(no title)", when=when,
-                                        told=told))
+                                        told=told, logged=logged.engagement_id, not_in_hubspot=logged.not_in_hubspot))
     ctx.log.info("%d declined meetings put back on %s's calendar", len(restored), employee.name)
     return restored
 
 
 def _meeting_stands(ctx: StepContext, google: Any, event: Mapping[str, Any], external: list[dict[str, Any]],
-                    when: str, cancelled: bool) -> list[str]:
-    """Tell the clients who were asked to reschedule that the meeting stands (a reply to that note)."""
+                    when: str, cancelled: bool) -> tuple[list[str], Logged]:
+    """Tell the clients who were asked to reschedule that the meeting stands (a reply to that note),
+    and log it on their HubSpot records."""
     domain = ctx.team.email_domain
     original = reschedule_message_id(ctx.key, event["id"], domain)
     context = {**to_clients(ctx, event, external, when), "cancelled": cancelled}
@@ -99,4 +102,5 @@ def _meeting_stands(ctx: StepContext, google: Any, event: Mapping[str, Any], ext
                               meeting_stands_message_id(ctx.key, event["id"], domain), ctx.now,
                               headers={"In-Reply-To": original, "References": original})
     send_once(google, message)
-    return [a["email"] for a in external]
+    told = [a["email"] for a in external]
+    return told, log_to_clients(ctx, message, told)

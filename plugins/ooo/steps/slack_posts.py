@@ -88,8 +88,7 @@ def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str,
     notice = slack.find_message_with_metadata(channel, SlackEvent.TEAM_NOTICE, ctx.key, oldest=floor)
     buddy_dm = slack.open_dm(user_id(ctx, ctx.absence.buddy))
     handover = slack.find_message_with_metadata(buddy_dm, SlackEvent.BUDDY_HANDOVER, ctx.key, oldest=floor)
-    common = {"absence": ctx.absence, "return_day": ctx.timeline.return_day,
-              "employee_mention": mention(ctx, ctx.absence.employee), "started": ctx.now >= ctx.timeline.out_from}
+    common = change_facts(ctx)
     team_corrected = buddy_told = None
     if notice is not None:
         team_corrected = post_once(ctx, channel, event_type, render(template, **common, for_buddy=False),
@@ -101,3 +100,9 @@ def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str,
                                key=correction_key(ctx.key, "buddy", version),
                                thread_ts=handover["ts"] if handover else None)
     return Told(team_corrected, buddy_told)
+
+
+def change_facts(ctx: StepContext) -> dict[str, Any]:
+    """What a note about a change to the absence (a cancel, a return earlier) is written from."""
+    return {"absence": ctx.absence, "return_day": ctx.timeline.return_day,
+            "employee_mention": mention(ctx, ctx.absence.employee), "started": ctx.now >= ctx.timeline.out_from}

@@ -227,6 +227,22 @@ def test_find_company_by_id_domain_or_url(connections, hubspot):
         client.find_company("Big Sky Outfitters")
 
 
+def test_find_contact_by_email_is_one_search_for_the_address_lowercased(connections, hubspot):
+    client = HubSpotClient()
+    chris = client.find_contact(" Chris@HaleManagement.com ")
+    assert chris is not None and (chris.first_name, chris.last_name, chris.email) == (
+        "Chris", "Hale", "chris@halemanagement.com")
+    assert chris.primary_company_id == _company_id(hubspot, "Big Sky Outfitters")
+    hannah = client.find_contact("hannah.ortiz@bigskydental.com")  # a client of the calendars' meetings
+    assert hannah is not None and hannah.primary_company_id == _company_id(hubspot, "Big Sky Dental")
+    assert client.find_contact("office@bigskydental.com") is None
+    searches = [r for r in connections.sandbox.requests if r["path"].endswith("/contacts/search")]
+    assert [r["status"] for r in searches] == [200, 200, 200]
+    with pytest.raises(ValueError, match="is not an email address"):
+        client.find_contact("Chris Hale")
+    assert len([r for r in connections.sandbox.requests if r["api"] == "hubspot"]) == 3
+
+
 def _log(client: HubSpotClient, hubspot, mid: str = "<notice.maya.1@yellowstonelocal.com>"):
     big_sky = _company_id(hubspot, "Big Sky Outfitters")
     dana = next(pid for pid, c in hubspot.crm.contacts.items() if c["props"]["firstname"] == "Dana")
