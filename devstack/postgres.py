@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devstack.stack import _signal_group, free_port
+from devstack.stack import end_group, free_port
 
 SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
             "max_connections": "200"}  # each Airflow process keeps a pool; a stack has a dozen or more
@@ -113,12 +113,7 @@ class Postgres:
     def stop(self, grace: float = 20) -> None:
         """Fast shutdown (SIGINT: sessions ended, no checkpoint wait), then the directory goes."""
         if self.proc is not None:
-            _signal_group(self.proc, signal.SIGINT)
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.proc, signal.SIGKILL)
-                self.proc.wait()
+            end_group(self.proc, signal.SIGINT, grace)
             self.proc = None
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)

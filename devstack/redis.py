@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devstack.stack import _signal_group, free_port
+from devstack.stack import end_group, free_port
 
 SERVER = "/usr/bin/redis-server"
 
@@ -92,12 +92,7 @@ class Redis:
     def _end(self, grace: float) -> None:
         if self.proc is None:
             return
-        _signal_group(self.proc, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.proc, signal.SIGKILL)
-            self.proc.wait()
+        end_group(self.proc, signal.SIGTERM, grace)
         self.proc = None
 
     def stop(self, grace: float = 20) -> None:

@@ -265,3 +265,13 @@ class Stack:
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
+
+
+def end_group(proc: subprocess.Popen[bytes], sig: int, grace: float) -> None:
+    """Ask a server's process group to end with ``sig``; after ``grace`` seconds, kill what is left."""
+    _signal_group(proc, sig)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()

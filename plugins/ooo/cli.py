@@ -420,11 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except UsageError as exc:
-        print(f"ooo: {exc}", file=sys.stderr)
-        return 2
-    except RosterError as exc:
-        if args.debug:
+    except (UsageError, RosterError) as exc:  # the person's own mistake, or the roster's
+        if args.debug and isinstance(exc, RosterError):
             raise
         print(f"ooo: {exc}", file=sys.stderr)
         return 2

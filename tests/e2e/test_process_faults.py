@@ -148,6 +148,18 @@ def test_triggerer_killed_while_the_return_morning_waits(stack):
           f"{len(effects.digests)} digest; run {airflow.api.run(run_id)['state']}")
 
 
+def slowed_calendar(sandbox: SandboxServer, team: Team, employee: str, start: dt.datetime,
+                    end: dt.datetime) -> list[dict[str, Any]]:
+    """The employee's meetings from ``start`` to ``end`` (four at least), with Google slowed to ~1.5 s a
+    call from now: room for a kill to land half-way through their declines."""
+    due = meetings(sandbox.sandbox.api("google"), team, employee, start, end)
+    assert len(due) >= 4, due
+    with sandbox.sandbox.lock:
+        sandbox.sandbox.requests.clear()
+        sandbox.sandbox.faults["google"] = Faults(latency_ms=1500)
+    return due
+
+
 def meetings(google: Any, team: Team, employee: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """The employee's meetings from ``start`` to ``end``: events with guests they attend."""
     return [e for e in google.list_events(employee, start, end)
@@ -174,11 +186,7 @@ def test_worker_killed_in_calendar_cleanup_with_half_the_meetings_declined(stack
     filed = dt.datetime.combine(start, dt.time(7, 0), zone)
     back = dt.datetime.combine(today_of(team, MAYA), dt.time(0, 0), zone)
     google = sandbox.sandbox.api("google")
-    due = meetings(google, team, MAYA, filed, back)
-    assert len(due) >= 4, due
-    with sandbox.sandbox.lock:
-        sandbox.sandbox.requests.clear()
-        sandbox.sandbox.faults["google"] = Faults(latency_ms=1500)  # ~1.5 s a call: room to strike
+    due = slowed_calendar(sandbox, team, MAYA, filed, back)
     params = {"employee": MAYA, "start_date": start.isoformat(),
               "end_date": (back.date() - dt.timedelta(days=1)).isoformat(), "kind": "unexpected"}
     run_id = airflow.api.trigger_absence(params, logical_date=filed.isoformat())["dag_run_id"]

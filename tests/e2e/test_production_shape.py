@@ -26,14 +26,14 @@ import pytest
 
 from devstack.demo import sample_absences
 from devstack.production import ProductionStack
-from ooo.steps import run_key
+from ooo.keys import run_key
 from ooo.team import Team
 from ooo.timeline import local
 from sandbox import SandboxServer
 from sandbox.core import Faults
 from tests.e2e.fault_tally import Run, expect, seed_window, tally
 from tests.e2e.stack import by_task, next_minute, real_stack, state_of
-from tests.e2e.test_process_faults import CRASH_SETTINGS, meetings, patches, team_of, ti_of, today_of
+from tests.e2e.test_process_faults import CRASH_SETTINGS, patches, slowed_calendar, team_of, ti_of, today_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
 
@@ -181,12 +181,7 @@ def test_a_celery_worker_killed_in_calendar_cleanup(stack):
     end = start + dt.timedelta(days=6)
     filed = dt.datetime.combine(start, dt.time(7, 0), zone)
     back = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 0), zone)
-    google = sandbox.sandbox.api("google")
-    due = meetings(google, team, MAYA, filed, back)
-    assert len(due) >= 4, due
-    with sandbox.sandbox.lock:
-        sandbox.sandbox.requests.clear()
-        sandbox.sandbox.faults["google"] = Faults(latency_ms=1500)  # ~1.5 s a call: room to strike
+    due = slowed_calendar(sandbox, team, MAYA, filed, back)
     params = {"employee": MAYA, "start_date": start.isoformat(), "end_date": end.isoformat(), "kind": "unexpected"}
     [run] = file(airflow, sandbox, team, [(params, filed.isoformat())])
 
