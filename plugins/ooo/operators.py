@@ -100,6 +100,12 @@ class ManagerApproval(ApprovalOperator):
             self.log.info("The request was answered before this try (%s): going on with that answer",
                           given["chosen_options"])
             return self.execute_complete(context, given)
+        if (getattr(run.ti, "try_number", 1) or 1) > 1 and timezone.utcnow() >= timeline.approval_deadline:
+            # An earlier try waited until the deadline and failed in the same race as the timeout fired:
+            # nobody answered in time, and asking again now would wait for nothing.
+            self.log.info("Not answered by the deadline %s (an earlier try waited): not approved",
+                          local(timeline.approval_deadline, timeline))
+            return self.execute_complete(context, {"error_type": "timeout"})
         asked = plan.asked
         self.subject = f"{absence.employee.name} out {day_range(absence.start, absence.end)}: approve?"
         self.body = render("approval_request.md", absence=absence, timeline=timeline, warnings=plan.warnings,
