@@ -7,7 +7,7 @@ XCom; later steps read it through :class:`ooo.records.Records`, where a missing 
 
 Layers inside: the helpers every step shares (:mod:`.context`, :mod:`.slack_posts`, :mod:`.mail`,
 :mod:`.meetings`) import nothing from the steps; the steps (calendar, notices, auto_reply,
-sms_review, digest) import the helpers; undoing (cancel, back_early) builds on the steps.
+slack_status, sms_review, digest) import the helpers; undoing (cancel, back_early) builds on the steps.
 """
 
 from ooo.steps.context import StepContext

@@ -3,7 +3,8 @@
 Run once the plan holds the new end date (``ctx``), with the plan as it was (``was``): the
 out-of-office block ends at the new return, the meetings between the new and the old return
 are put back on the calendar (clients told they stand), the auto-reply (if it is on and still
-the absence's) says the new return date and ends then, and the team and the buddy are told.
+the absence's) says the new return date and ends then, so does the Slack status (if it is still
+ours), and the team and the buddy are told.
 The dated steps themselves follow the new plan when they wake.
 """
 
@@ -15,6 +16,7 @@ from ooo.steps.auto_reply import desired_settings, is_ours
 from ooo.steps.context import StepContext
 from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
+from ooo.steps.slack_status import status_cut_short
 
 
 def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
@@ -33,7 +35,8 @@ def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
         google.update_vacation(desired_settings(ctx))
         auto_reply = True
         ctx.log.info("auto-reply now says back on %s", ctx.timeline.return_day.isoformat())
+    status = status_cut_short(ctx, was)
     told = tell_team_and_buddy(ctx, SlackEvent.BACK_EARLY, "back_early_notice.slack", anything_done=block_cut,
                                version=f"-{ctx.absence.end}")  # each new end date is news
-    return BackEarly(block_cut=block_cut, restored=restored, auto_reply_updated=auto_reply,
+    return BackEarly(block_cut=block_cut, restored=restored, auto_reply_updated=auto_reply, status_updated=status,
                      team_corrected=told.team_corrected, buddy_told=told.buddy_told)

@@ -8,6 +8,7 @@ steps' records, so a step stopped half-way is undone too:
   (accepted again when the employee organises them) where they are still to come, and the
   clients who were sent the reschedule note (found by its Message-ID) told the meeting stands;
 * the auto-reply, switched off only when it is still the one the absence set;
+* the Slack status: the one the person had before put back, only while ours is still set;
 * a correction threaded under the team notice, and the buddy told.
 
 Every part checks first, so running it twice changes nothing the second time.
@@ -21,6 +22,7 @@ from ooo.steps.auto_reply import auto_reply_off, is_ours
 from ooo.steps.context import StepContext
 from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
+from ooo.steps.slack_status import put_back
 
 
 def cancel_absence(ctx: StepContext) -> Cancellation:
@@ -35,7 +37,9 @@ def cancel_absence(ctx: StepContext) -> Cancellation:
         auto_reply = auto_reply_off(ctx)
     else:
         ctx.log.info("the auto-reply is not the one this absence set: left as it is")
+    status = put_back(ctx)
     told = tell_team_and_buddy(ctx, SlackEvent.CANCELLED, "cancellation_notice.slack",
                                anything_done=bool(deleted or restored))
     return Cancellation(deleted_events=deleted, restored=restored, auto_reply_off=auto_reply is not None,
-                        team_corrected=told.team_corrected, buddy_told=told.buddy_told)
+                        team_corrected=told.team_corrected, buddy_told=told.buddy_told,
+                        status_put_back=status.put_back)
