@@ -98,6 +98,7 @@ def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, b
     told = sum(len(m.told) for m in done.restored)
     parts += [f"{told} clients told their meeting stands"] if told else []
     parts += ["auto-reply off"] if done.auto_reply_off else []
+    parts += ["Slack status put back"] if done.status_put_back else []
     parts += ["team notice corrected"] if done.team_corrected else []
     parts += ["buddy told"] if done.buddy_told else []
     summary = f"by {by} on {short_date(now)}: " + (", ".join(parts) or "nothing had been done yet")

@@ -160,7 +160,9 @@ class AbsenceStep(BaseOperator):
             if review is None:
                 return timeline.back_at, f"the absence was shortened: no review on {self.review['day']}"
             return review.at, None
-        moment = timeline[self.moment]
+        moment = timeline.moments.get(self.moment)
+        if moment is None:  # a run planned by a release before this step existed (design §8)
+            return timeline.back_at, f"not in this absence's plan: it was planned before {self.moment} existed"
         return moment.at, moment.skip
 
     def execute(self, context: Any) -> Any:
