@@ -14,9 +14,11 @@ out-of-office procedure on the right dates, in the employee's time zone:
    note, the handover (CSM) or coverage review (CC) booked.
 4. **team_notice**, **customer_notice**, **buddy_handover**, **voicemail_reminder**: the working
    day before (at once when unexpected); a CSM's customers and paired CC are told who covers.
-5. **auto_reply_on**: the first day out.
+5. **auto_reply_on**, **slack_status_on**: the first day out (the Slack status says who covers,
+   until the return; it needs the optional `ooo_slack_user` connection).
 6. **sms_review**: each working day out, and the return morning (one mapped task per day).
-7. **auto_reply_off**, **return_digest**: the first working day back.
+7. **auto_reply_off**, **slack_status_off** (the status before put back), **return_digest**: the
+   first working day back.
 
 Every dated step waits deferred (no worker slot), one at a time.
 """
@@ -36,6 +38,7 @@ from ooo.steps.calendar import calendar_cleanup
 from ooo.steps.customer_notice import customer_notice
 from ooo.steps.digest import return_digest
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
+from ooo.steps.slack_status import slack_status_off, slack_status_on
 from ooo.steps.sms_review import sms_review
 from ooo.validate import validate_absence
 
@@ -123,6 +126,7 @@ with DAG(
     handover = AbsenceStep(task_id=Step.BUDDY_HANDOVER, action=buddy_handover)
     voicemail = AbsenceStep(task_id=Step.VOICEMAIL_REMINDER, action=voicemail_reminder)
     reply_on = AbsenceStep(task_id=Step.AUTO_REPLY_ON, action=auto_reply_on)
+    status_on = AbsenceStep(task_id=Step.SLACK_STATUS_ON, action=slack_status_on)
     reviews = AbsenceStep.partial(
         task_id=Step.SMS_REVIEW,
         action=sms_review,
@@ -130,7 +134,8 @@ with DAG(
         map_index_template="{{ task.review['label'] }}",
     ).expand(review=review_days)
     reply_off = AbsenceStep(task_id=Step.AUTO_REPLY_OFF, action=auto_reply_off)
+    status_off = AbsenceStep(task_id=Step.SLACK_STATUS_OFF, action=slack_status_off)
     digest = AbsenceStep(task_id=Step.RETURN_DIGEST, action=return_digest)
 
-    review_days >> approval >> cleanup >> notice >> customers >> handover >> voicemail >> reply_on >> reviews
-    reviews >> reply_off >> digest
+    review_days >> approval >> cleanup >> notice >> customers >> handover >> voicemail >> reply_on >> status_on
+    status_on >> reviews >> reply_off >> status_off >> digest

@@ -9,7 +9,14 @@ import yaml
 
 from ooo.absence import run_id_for
 from ooo.airflow_api import CONNECTION
-from ooo.services import FATHOM_CONN_ID, GOOGLE_CONN_ID, HUBSPOT_CONN_ID, JUSTCALL_CONN_ID, SLACK_CONN_ID
+from ooo.services import (
+    FATHOM_CONN_ID,
+    GOOGLE_CONN_ID,
+    HUBSPOT_CONN_ID,
+    JUSTCALL_CONN_ID,
+    SLACK_CONN_ID,
+    SLACK_USER_CONN_ID,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,8 +106,20 @@ def test_compose_holds_no_secret_and_env_example_names_what_it_needs():
 
 def test_env_example_names_every_connection():
     env = (ROOT / ".env.example").read_text()
-    for conn_id in (GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, FATHOM_CONN_ID, CONNECTION):
+    for conn_id in (GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, FATHOM_CONN_ID, CONNECTION,
+                    SLACK_USER_CONN_ID):
         assert f"AIRFLOW_CONN_{conn_id.upper()}=" in env
+    # the admin's user token is opt-in: named and explained, not set by copying the file
+    assert re.search(rf"^# AIRFLOW_CONN_{SLACK_USER_CONN_ID.upper()}=.*xoxp-", env, re.M)
+
+
+def test_compose_requires_the_needed_connections_and_only_mentions_the_optional_ones():
+    init = compose()["services"]["airflow-init"]["command"][-1]
+    loops = re.findall(r"for conn in ([\w ]+); do\n(.*?)\n\s*done", init, re.S)
+    required = {c for names, body in loops if "exit 1" in body for c in names.split()}
+    optional = {c for names, body in loops if "exit 1" not in body for c in names.split()}
+    assert required == {GOOGLE_CONN_ID, SLACK_CONN_ID, JUSTCALL_CONN_ID, HUBSPOT_CONN_ID, CONNECTION}
+    assert optional == {FATHOM_CONN_ID, SLACK_USER_CONN_ID}
 
 
 def test_compose_signs_people_in_with_the_fab_auth_manager_and_the_projects_roles():

@@ -140,6 +140,7 @@ def undo_absence(api: AirflowApi, run_id: str, team: Team, services: Services, b
     told = sum(len(m.told) for m in done.restored)
     parts += [f"{counted(told, 'client')} told their meeting stands"] if told else []
     parts += ["auto-reply off"] if done.auto_reply_off else []
+    parts += ["Slack status put back"] if done.status_put_back else []
     parts += ["team notice corrected"] if done.team_corrected else []
     parts += ["buddy told"] if done.buddy_told else []
     parts += [f"{len(done.customers_told)} customer contacts told"] if done.customers_told else []

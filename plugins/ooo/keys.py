@@ -4,6 +4,11 @@ Each effect is looked up by its key before it is made (so a retry or a re-run ne
 and found again by the same key to undo it (so a cancel undoes even a step stopped half-way). The
 keys live in calendars, mailboxes and Slack for weeks: changing how one is derived orphans the
 effects of every absence in flight, so they never change.
+
+One effect carries no key: a person's Slack status (Slack keeps no metadata on it). It is recognised
+by its text and emoji, as ``slack_status_on`` recorded it or rendered again from the plan
+(:mod:`ooo.steps.slack_status`); where no record is left (a step stopped half-way), the status
+template's wording is what finds it, so changing the wording is a change to this contract too.
 """
 
 from __future__ import annotations

@@ -206,8 +206,8 @@ class AbsenceStep(BaseOperator):
                 return timeline.back_at, f"the absence was shortened: no review on {self.review['day']}"
             return review.at, None
         moment = timeline.moments.get(self.moment)
-        if moment is None:  # a run filed before this step existed (design §8): it never had the moment
-            return timeline.out_from, f"not in this absence's plan (filed before {self.moment} existed)"
+        if moment is None:  # a run planned by a release before this step existed (design §8)
+            return timeline.back_at, f"not in this absence's plan: it was planned before {self.moment} existed"
         return moment.at, moment.skip
 
     def execute(self, context: Any) -> Any:

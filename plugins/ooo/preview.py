@@ -5,8 +5,8 @@ with the run's logical date as "now") by the same rules: a step the timeline mar
 skipped with its reason, and a moment at or before now runs at once (:meth:`Moment.is_late`,
 catch-up). With the services, it asks the step modules' own "what would be done" functions
 (:func:`~ooo.steps.calendar.meeting_plans`, :func:`~ooo.steps.notices.team_notice_text`,
-:func:`~ooo.steps.customer_notice.audience`, :func:`~ooo.steps.auto_reply.desired_settings`)
-through clients that can only read. So the
+:func:`~ooo.steps.customer_notice.audience`, :func:`~ooo.steps.auto_reply.desired_settings`,
+:func:`~ooo.steps.slack_status.status_text`) through clients that can only read. So the
 preview cannot promise what a run would not do, and looking cannot change anything.
 """
 
@@ -140,9 +140,12 @@ def preview(absence: Absence, timeline: Timeline, now: dt.datetime, ctx: StepCon
 
 # -- what the steps would do, read from the services ------------------------------------------
 def services_preview(ctx: StepContext) -> dict[str, Any]:
-    """What calendar_cleanup, team_notice, customer_notice and auto_reply_on would do, as the services are now."""
+    """What calendar_cleanup, team_notice, customer_notice, auto_reply_on and slack_status_on would do, as the
+    services are now."""
+    from ooo.services import SLACK_USER_MISSING
     from ooo.steps.auto_reply import desired_settings
     from ooo.steps.notices import team_notice_text
+    from ooo.steps.slack_status import return_moment, status_text
 
     absence, timeline, tz = ctx.absence, ctx.timeline, ctx.absence.employee.timezone
     google = ctx.services.google(absence.employee.email)
@@ -159,6 +162,7 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
         decline.append(entry)
     block, message = ooo_event_text(ctx)
     reply = desired_settings(ctx)
+    emoji, status = status_text(ctx)
     return {
         "calendar_cleanup": {
             "ooo_block": {"summary": block, "from": local_time(timeline.out_from, tz),
@@ -170,6 +174,8 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
         "customer_notice": customer_notice_preview(ctx),
         "auto_reply_on": {"subject": reply["responseSubject"], "text": reply["responseBodyPlainText"].strip(),
                           "from": local_time(timeline.out_from, tz), "until": local_time(timeline.back_at, tz)},
+        "slack_status_on": {"emoji": emoji, "text": status, "until": local_time(return_moment(timeline), tz),
+                            "skipped": SLACK_USER_MISSING if ctx.services.slack_user is None else None},
     }
 
 
@@ -224,6 +230,11 @@ class ReadOnlyServices(Services):
     @cached_property
     def hubspot(self) -> Any:
         return ReadOnly(cast(Any, Services.hubspot).func(self), self.HUBSPOT_READS, "hubspot")
+
+    @cached_property
+    def slack_user(self) -> Any:
+        client = cast(Any, Services.slack_user).func(self)
+        return None if client is None else ReadOnly(client, self.SLACK_READS, "slack")
 
 
 def preview_context(absence: Absence, team: Team, timeline: Timeline, now: dt.datetime,

@@ -21,8 +21,10 @@ class Step(StrEnum):
     BUDDY_HANDOVER = "buddy_handover"
     VOICEMAIL_REMINDER = "voicemail_reminder"
     AUTO_REPLY_ON = "auto_reply_on"
+    SLACK_STATUS_ON = "slack_status_on"
     SMS_REVIEW = "sms_review"
     AUTO_REPLY_OFF = "auto_reply_off"
+    SLACK_STATUS_OFF = "slack_status_off"
     RETURN_DIGEST = "return_digest"
 
 

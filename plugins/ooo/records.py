@@ -277,6 +277,40 @@ class AutoReplyOff(Record):
     verified: bool = False
 
 
+# -- slack_status_on / slack_status_off ----------------------------------------------------------
+@dataclass(frozen=True)
+class RecordedStatus(Record):
+    """A person's Slack status as a record keeps it (``expiration``: ISO, None when it has none)."""
+
+    text: str = ""
+    emoji: str = ""
+    expiration: str | None = None
+
+
+@dataclass(frozen=True)
+class SlackStatusOn(Record):
+    """The status set while out; ``before``: the person's own, to put back (None: not known, because
+    an earlier try had set ours already); ``skipped`` says why none was set."""
+
+    user: str | None = None
+    status: RecordedStatus | None = None  # ours, as Slack shows it
+    before: RecordedStatus | None = None
+    changed: bool = False  # set by this try (False: ours was already there)
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class SlackStatusOff(Record):
+    """The status on return (or on a cancel): put back, or left alone and why; ``skipped``: not looked at."""
+
+    user: str | None = None
+    put_back: bool = False  # the status before (or none, when it had expired or is not known) is back
+    status: RecordedStatus | None = None  # as Slack shows it afterwards
+    left_alone: str | None = None  # why it was left as it is
+    changed_meanwhile: bool = False  # left alone because the person changed it while out
+    skipped: str | None = None
+
+
 # -- sms_review ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReviewedText(Record):
@@ -366,6 +400,7 @@ class Cancellation(Record):
     summary: str = ""  # as the run note says it
     customers_told: list[CustomerEmail] = field(default_factory=list)  # the customers' correction
     cc_told: SlackPost | None = None
+    status_put_back: bool = False  # the Slack status the person had before is back
 
 
 @dataclass(frozen=True)
@@ -373,6 +408,7 @@ class BackEarly(Record):
     block_cut: bool = False
     restored: list[RestoredMeeting] = field(default_factory=list)
     auto_reply_updated: bool = False
+    status_updated: bool = False  # the Slack status now says the new return day, and expires then
     team_corrected: SlackPost | None = None
     buddy_told: SlackPost | None = None
     summary: str = ""
@@ -389,8 +425,10 @@ RECORD_TYPES: dict[Step, type[Record]] = {
     Step.BUDDY_HANDOVER: BuddyHandover,
     Step.VOICEMAIL_REMINDER: SlackPost,
     Step.AUTO_REPLY_ON: AutoReplyOn,
+    Step.SLACK_STATUS_ON: SlackStatusOn,
     Step.SMS_REVIEW: SmsReview,
     Step.AUTO_REPLY_OFF: AutoReplyOff,
+    Step.SLACK_STATUS_OFF: SlackStatusOff,
     Step.RETURN_DIGEST: ReturnDigest,
 }
 #: The steps read back by task id (the daily reviews are read apart: one record per day).
@@ -407,7 +445,9 @@ class Records:
     buddy_handover: BuddyHandover | None = None
     voicemail_reminder: SlackPost | None = None
     auto_reply_on: AutoReplyOn | None = None
+    slack_status_on: SlackStatusOn | None = None
     auto_reply_off: AutoReplyOff | None = None
+    slack_status_off: SlackStatusOff | None = None
     return_digest: ReturnDigest | None = None
     reviews: tuple[SmsReview, ...] = ()  # day by day
 

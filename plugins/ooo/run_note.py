@@ -106,11 +106,17 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
             done.append(phrase)
     if records.auto_reply_on and records.auto_reply_on.enabled:
         done.append("auto-reply on")
+    if records.slack_status_on and records.slack_status_on.status:
+        done.append("Slack status set")
     if records.reviews:
         raised = sum(len(r.raised) for r in records.reviews)
         done.append(f"SMS reviews {len(records.reviews)}/{reviews_planned} ({counted(raised, 'text')} raised)")
     if records.auto_reply_off and records.auto_reply_off.verified:
         done.append("auto-reply off")
+    if (off := records.slack_status_off) and off.changed_meanwhile:
+        done.append("Slack status left as they changed it")
+    elif off and (off.put_back or (records.slack_status_on and records.slack_status_on.status)):
+        done.append("Slack status back as before")
     if records.return_digest and records.return_digest.message_id:
         done.append("digest sent")
     return done

@@ -158,8 +158,11 @@ def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
     add(Step.BUDDY_HANDOVER, notice_at, over)
     no_number = None if absence.employee.justcall_number else "no JustCall number in the roster"
     add(Step.VOICEMAIL_REMINDER, notice_at, over or no_number)
-    add(Step.AUTO_REPLY_ON, now if unexpected else local(absence.start, times["auto_reply_on"], tz), over)
+    out_at = now if unexpected else local(absence.start, times["auto_reply_on"], tz)
+    add(Step.AUTO_REPLY_ON, out_at, over)
+    add(Step.SLACK_STATUS_ON, out_at, over)  # with the auto-reply; Slack clears it at the return moment
     add(Step.AUTO_REPLY_OFF, digest_at)
+    add(Step.SLACK_STATUS_OFF, digest_at, over and "no Slack status was set: " + over)
     add(Step.RETURN_DIGEST, digest_at)
 
     return Timeline(

@@ -47,7 +47,8 @@ def test_params_are_the_contract(dagbag):
 def test_steps_run_in_the_procedures_order(dagbag):
     dag = dagbag.dags["ooo_absence"]
     order = ["validate", "approval", "calendar_cleanup", "team_notice", "customer_notice", "buddy_handover",
-             "voicemail_reminder", "auto_reply_on", "sms_review", "auto_reply_off", "return_digest"]
+             "voicemail_reminder", "auto_reply_on", "slack_status_on", "sms_review", "auto_reply_off",
+             "slack_status_off", "return_digest"]
     assert set(dag.task_ids) == set(order)
     for before, after in zip(order, order[1:], strict=False):
         upstream = dag.get_task(after).upstream_task_ids

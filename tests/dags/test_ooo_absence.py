@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 JORDAN = "jordan.reyes@yellowstonelocal.com"
 MAYA = "maya.patel@yellowstonelocal.com"
 ORDER = ["validate", "calendar_cleanup", "team_notice", "customer_notice", "buddy_handover", "voicemail_reminder",
-         "auto_reply_on", "sms_review", "auto_reply_off", "return_digest"]
+         "auto_reply_on", "slack_status_on", "sms_review", "auto_reply_off", "slack_status_off", "return_digest"]
 JORDANS_CUSTOMERS = {"hank@codyautorepair.com", "mia@codyautorepair.com", "tess@jacksonholeyoga.com",
                      "owen@redlodgeskirentals.com"}  # sandbox.scenario.customer_book
 
@@ -53,6 +53,8 @@ def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, con
     assert len(seen.team_notices) == 1 and "backup buddy" in seen.team_notices[0]["text"]
     assert len(seen.buddy_dms) == 1 and len(seen.employee_dms) == 1  # handover; voicemail script
     assert not seen.auto_reply_on  # on at the start, off (and verified) on return
+    slack = connections.sandbox.api("slack")
+    assert slack.status(slack.user_id(JORDAN))["text"] == ""  # back a week ago: no status to set now
     assert len(seen.digests) == 1
     assert seen.digests[0]["headers"]["Auto-Submitted"] == "auto-generated"
     unanswered = sum(len(r["raised"]) for r in review_records(tis))

@@ -22,6 +22,7 @@ from ooo.steps.auto_reply import auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
 from ooo.steps.customer_notice import customer_notice
 from ooo.steps.notices import team_notice
+from ooo.steps.slack_status import slack_status_on
 from tests.dags.runs import run_absence, run_plan, xcom
 
 pytestmark = pytest.mark.e2e
@@ -186,3 +187,9 @@ def test_services_preview_is_what_the_steps_then_do_and_only_reads(connections, 
     vacation = connections.sandbox.api("google").vacation(MAYA)
     assert vacation["responseSubject"] == would["auto_reply_on"]["subject"]
     assert vacation["responseBodyPlainText"].strip() == would["auto_reply_on"]["text"]
+
+    slack_status_on(ctx)
+    slack = connections.sandbox.api("slack")
+    status = slack.status(slack.user_id(MAYA))
+    assert would["slack_status_on"]["skipped"] is None  # the sandbox has the ooo_slack_user connection
+    assert (status["emoji"], status["text"]) == (would["slack_status_on"]["emoji"], would["slack_status_on"]["text"])

@@ -56,9 +56,12 @@ def test_daily_reviews_appear_once_a_day_and_steps_come_in_time_order(make_absen
     assert reviews[1]["reason"] == "texts since Mon Dec 7, 5:00 PM MST"
     moments = [dt.datetime.fromisoformat(s["at_utc"]) for s in steps]
     assert moments == sorted(moments)  # nothing is late here: the order is the moments
-    # the return morning: the last review, then the responder off, then the digest, as the DAG runs them
-    assert [s["step"] for s in steps[-3:]] == ["sms_review", "auto_reply_off", "return_digest"]
-    assert len({s["at"] for s in steps[-3:]}) == 1
+    # the return morning: the last review, then the responder and the status off, then the digest, as the DAG
+    # runs them; the status goes on with the responder
+    assert [s["step"] for s in steps[-4:]] == ["sms_review", "auto_reply_off", "slack_status_off", "return_digest"]
+    assert len({s["at"] for s in steps[-4:]}) == 1
+    on = [s for s in steps if s["step"] in ("auto_reply_on", "slack_status_on")]
+    assert [s["step"] for s in on] == ["auto_reply_on", "slack_status_on"] and on[0]["at"] == on[1]["at"]
 
 
 def test_a_sick_week_logged_late_runs_past_moments_at_once(make_absence, team):
@@ -77,17 +80,20 @@ def test_a_sick_week_logged_late_runs_past_moments_at_once(make_absence, team):
     assert reviews[0]["reason"] == "catch-up: due Mon Dec 7, 5:00 PM CST, already past"
     # what runs at once happens now, in the DAG's order: the notices first, then the missed reviews
     order = [s["step"] for s in result.to_dict()["steps"] if s["status"] != "skipped"]
-    assert order[:9] == ["calendar_cleanup", "team_notice", "customer_notice", "buddy_handover",
-                         "voicemail_reminder", "auto_reply_on", "sms_review", "sms_review", "sms_review"]
+    assert order[:10] == ["calendar_cleanup", "team_notice", "customer_notice", "buddy_handover",
+                          "voicemail_reminder", "auto_reply_on", "slack_status_on", "sms_review", "sms_review",
+                          "sms_review"]
 
 
 def test_an_absence_logged_after_it_ended_skips_what_lapsed(make_absence, team):
     logged = pendulum.datetime(2026, 12, 20, 12, 0, tz="UTC")
     steps = by_step(preview_of(make_absence, team, now=logged, employee=JORDAN, kind="unexpected",
                                start="2026-12-07", end="2026-12-11"))
-    for step in ("team_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
+    for step in ("team_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on", "slack_status_on"):
         assert steps[step]["status"] == "skipped"
         assert steps[step]["reason"] == "the absence was over before it was logged"
+    assert steps["slack_status_off"] == {**steps["slack_status_off"], "status": "skipped",
+                                         "reason": "no Slack status was set: the absence was over before it was logged"}
     assert steps["return_digest"]["status"] == "at_once"
     assert steps["return_digest"]["reason"].startswith("catch-up: due Mon Dec 14, 8:30 AM CST")
 
@@ -154,8 +160,15 @@ def test_the_text_form_with_what_the_steps_would_do(make_absence, team):
             "subject": "Out of the office from Monday", "companies": 2,
             "cc": {"name": "Lena Fischer", "email": "lena@yl.example"}},
         "auto_reply_on": {"subject": "Out of office", "text": "Hi there,\n\nBack Monday.", "from": "a", "until": "b"},
+        "slack_status_on": {"emoji": ":palm_tree:", "text": "Out of office · back Mon Dec 14 · ask Jordan Reyes",
+                            "until": "Mon Dec 14, 8:30 AM MST", "skipped": None},
     }
     text = render_text(dataclasses.replace(result, services=services))
+    assert ("slack_status_on, until Mon Dec 14, 8:30 AM MST (when Slack clears it)\n"
+            "    :palm_tree: Out of office · back Mon Dec 14 · ask Jordan Reyes\n") in text
+    assert "Not set" not in text
+    services["slack_status_on"]["skipped"] = "no ooo_slack_user connection"
+    assert "    Not set: no ooo_slack_user connection.\n" in render_text(dataclasses.replace(result, services=services))
     assert "  Decline (external): QBR: Big Sky, Tue Dec 8, 10:00 AM MST\n" \
            "    reschedule email to hannah@bigsky.com, subject: Rescheduling \"QBR: Big Sky\"\n" in text
     assert "  Decline (internal, Maya organises it: it stays on the guests' calendars): Team sync" in text

@@ -5,12 +5,16 @@ from __future__ import annotations
 from ooo.procedure import Step
 from ooo.records import (
     ApprovalAnswer,
+    BackEarly,
     CalendarCleanup,
+    Cancellation,
     CustomerNotice,
     DeclinedMeeting,
+    RecordedStatus,
     Records,
     ReviewedText,
     SlackPost,
+    SlackStatusOn,
     SmsReview,
 )
 
@@ -87,3 +91,20 @@ def test_a_customer_notice_reads_back_and_says_how_many_were_told():
     assert CustomerNotice(told=[notice.told[0]]).summary == "customers told: 1 contact at 1 company"
     assert Records.from_xcoms({Step.CUSTOMER_NOTICE.value: raw}).customer_notice == notice
     assert Records.from_xcoms({}).customer_notice is None  # a run filed before the step existed
+
+
+def test_the_status_steps_records_read_back_with_the_status_before():
+    on = {"user": "U02MAYA00", "status": {"text": "Out of office", "emoji": ":palm_tree:",
+                                          "expiration": "2026-12-14T15:30:00+00:00"},
+          "before": {"text": "Renewals week", "emoji": ":spiral_calendar_pad:", "expiration": None}, "changed": True}
+    records = Records.from_xcoms({"slack_status_on": on, "slack_status_off": {"put_back": True}})
+    assert records.slack_status_on is not None and records.slack_status_on.before == RecordedStatus(
+        "Renewals week", ":spiral_calendar_pad:")
+    assert records.slack_status_off is not None and records.slack_status_off.put_back
+    assert records.to_dicts()["slack_status_on"] == {**on, "skipped": None}
+    # a retry that found ours already set knows no status before (None), which is not "no status" (clear)
+    assert SlackStatusOn.from_dict({**on, "before": None}).before is None
+    # runs filed before the status steps existed read back with nothing done, and so do their changes
+    assert Records.from_xcoms({}).slack_status_on is None
+    assert not Cancellation.from_dict({"auto_reply_off": True}).status_put_back
+    assert not BackEarly.from_dict({}).status_updated

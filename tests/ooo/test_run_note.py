@@ -95,6 +95,23 @@ def test_the_note_says_who_when_buddy_and_what_was_done(team):
     assert "Done: nothing yet" in run_note(Plan(absence, timeline), approved, nobody)
 
 
+def test_the_note_says_what_became_of_the_slack_status(team):
+    absence, timeline = planned(team)
+    ours = {"text": "Out of office", "emoji": ":palm_tree:"}
+
+    def done(**records) -> str:
+        note = run_note(Plan(absence, timeline), None, Records.from_xcoms(records))
+        return next(line for line in note.splitlines() if line.startswith("Done:"))
+
+    assert done(slack_status_on={"skipped": "no ooo_slack_user connection"}) == "Done: nothing yet"
+    assert done(slack_status_on={"status": ours}) == "Done: Slack status set"
+    assert done(slack_status_on={"status": ours}, slack_status_off={"put_back": True}) == \
+        "Done: Slack status set · Slack status back as before"
+    assert done(slack_status_on={"status": ours}, slack_status_off={"changed_meanwhile": True, "left_alone": "x"}) \
+        == "Done: Slack status set · Slack status left as they changed it"
+    assert done(slack_status_on={"skipped": "x"}, slack_status_off={"skipped": "x"}) == "Done: nothing yet"
+
+
 def test_a_long_note_is_cut_to_what_airflow_keeps(team):
     absence, timeline = planned(team, note="")
     warnings = [f"warning {i}: " + "x" * 80 for i in range(20)]

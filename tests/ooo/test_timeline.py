@@ -151,9 +151,21 @@ def test_lapsed_steps_are_skipped_with_the_reason(make_absence, team):
     # Logged (backfilled) after the absence was over: no day-before notice, no auto-reply on.
     logged = pendulum.datetime(2026, 12, 20, 12, 0, tz="UTC")
     t = plan(make_absence, team, now=logged, kind="unexpected", start="2026-12-07", end="2026-12-11")
-    for step in ("team_notice", "customer_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on"):
+    for step in ("team_notice", "customer_notice", "buddy_handover", "voicemail_reminder", "auto_reply_on",
+                 "slack_status_on"):
         assert t[step].skip == "the absence was over before it was logged"
     assert t["return_digest"].skip is None and t["auto_reply_off"].skip is None
+    assert t["slack_status_off"].skip == "no Slack status was set: the absence was over before it was logged"
+
+
+def test_the_slack_status_goes_on_with_the_auto_reply_and_off_with_it(make_absence, team):
+    t = plan(make_absence, team, start="2026-12-07", end="2026-12-11")
+    assert t["slack_status_on"].at == t["auto_reply_on"].at and t["slack_status_on"].skip is None
+    assert t["slack_status_off"].at == t["auto_reply_off"].at == t["return_digest"].at
+    assert t["slack_status_off"].skip is None
+    logged = pendulum.datetime(2026, 12, 8, 23, 30, tz="America/Denver")
+    sick = plan(make_absence, team, now=logged, kind="unexpected", start="2026-12-09", end="2026-12-10")
+    assert sick["slack_status_on"].at == logged  # at once, as the auto-reply
 
 
 def test_a_backfill_requested_before_the_absence_reaches_every_moment_in_order(make_absence, team):

@@ -63,15 +63,9 @@ class FathomClient:
     @classmethod
     def if_configured(cls, conn_id: str = "ooo_fathom", **http_options: Any) -> FathomClient | None:
         """The client, or None when the (optional) connection does not exist."""
-        from airflow.providers.http.hooks.http import HttpHook
+        from ooo.services import is_configured
 
-        try:
-            HttpHook.get_connection(conn_id)
-        except Exception as exc:  # AirflowNotFoundException (its module moved across Airflow versions)
-            if type(exc).__name__ != "AirflowNotFoundException":
-                raise
-            return None
-        return cls(conn_id, **http_options)
+        return cls(conn_id, **http_options) if is_configured(conn_id) else None
 
     def raw_meetings(self, created_after: dt.datetime, created_before: dt.datetime,
                      include_summary: bool = True) -> Iterator[dict[str, Any]]:

@@ -7,8 +7,8 @@ XCom; later steps read it through :class:`ooo.records.Records`, where a missing 
 
 Layers inside: the helpers every step shares (:mod:`.context`, :mod:`.slack_posts`, :mod:`.mail`,
 :mod:`.hubspot_log`, :mod:`.meetings`) import nothing from the steps; the steps (calendar, notices,
-customer_notice, auto_reply, sms_review, digest) import the helpers; undoing (cancel, back_early)
-builds on the steps.
+customer_notice, auto_reply, slack_status, sms_review, digest) import the helpers; undoing (cancel,
+back_early) builds on the steps.
 """
 
 from ooo.steps.context import StepContext

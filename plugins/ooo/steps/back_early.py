@@ -4,8 +4,8 @@ Run once the plan holds the new end date (``ctx``), with the plan as it was (``w
 out-of-office block ends at the new return (unless it is the employee's own event: theirs to
 change), the meetings between the new and the old return are put back on the calendar (clients
 told they stand), the auto-reply (if it is on and still the absence's) says the new return date
-and ends then, and the team and the buddy are told; the customers told of the absence get a
-"back earlier" note, and the CSM's CC hears too.
+and ends then, so does the Slack status (if it is still ours), and the team and the buddy are
+told; the customers told of the absence get a "back earlier" note, and the CSM's CC hears too.
 The dated steps themselves follow the new plan when they wake.
 """
 
@@ -19,6 +19,7 @@ from ooo.steps.context import StepContext
 from ooo.steps.customer_notice import tell_of_change
 from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
+from ooo.steps.slack_status import status_cut_short
 
 
 def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
@@ -40,10 +41,11 @@ def back_early(ctx: StepContext, was: StepContext) -> BackEarly:
         google.update_vacation(desired_settings(ctx))
         auto_reply = True
         ctx.log.info("auto-reply now says back on %s", ctx.timeline.return_day.isoformat())
+    status = status_cut_short(ctx, was)
     told = tell_team_and_buddy(ctx, SlackEvent.BACK_EARLY, "back_early_notice.slack",
                                version=f"-{ctx.absence.end}")  # each new end date is news
     customers = tell_of_change(ctx, False, SlackEvent.BACK_EARLY, "back_early_notice.slack",
                                version=f"back-{ctx.absence.end}")
-    return BackEarly(block_cut=block_cut, restored=restored, auto_reply_updated=auto_reply,
+    return BackEarly(block_cut=block_cut, restored=restored, auto_reply_updated=auto_reply, status_updated=status,
                      team_corrected=told.team_corrected, buddy_told=told.buddy_told,
                      customers_told=customers.customers, cc_told=customers.cc)

@@ -10,6 +10,7 @@ steps' records, so a step stopped half-way is undone too:
   (accepted again when the employee organises them) where they are still to come, and the
   clients who were sent the reschedule note (found by its Message-ID) told the meeting stands;
 * the auto-reply, switched off only when it is still the one the absence set;
+* the Slack status: the one the person had before put back, only while ours is still set;
 * a correction threaded under the team notice, and the buddy told if they were handed the cover;
 * a short correction to the customers told (found by the notices' Message-IDs), logged on HubSpot,
   and the CSM's paired CC told under their DM.
@@ -26,6 +27,7 @@ from ooo.steps.context import StepContext
 from ooo.steps.customer_notice import tell_of_change
 from ooo.steps.meetings import restore_meetings
 from ooo.steps.slack_posts import tell_team_and_buddy
+from ooo.steps.slack_status import put_back
 
 
 def adopted_block(ctx: StepContext) -> str | None:
@@ -49,8 +51,9 @@ def cancel_absence(ctx: StepContext) -> Cancellation:
         auto_reply = auto_reply_off(ctx)
     else:
         ctx.log.info("the auto-reply is not the one this absence set: left as it is")
+    status = put_back(ctx)
     told = tell_team_and_buddy(ctx, SlackEvent.CANCELLED, "cancellation_notice.slack")
     customers = tell_of_change(ctx, True, SlackEvent.CANCELLED, "cancellation_notice.slack", version="cancelled")
     return Cancellation(deleted_events=deleted, restored=restored, auto_reply_off=auto_reply is not None,
                         team_corrected=told.team_corrected, buddy_told=told.buddy_told,
-                        customers_told=customers.customers, cc_told=customers.cc)
+                        customers_told=customers.customers, cc_told=customers.cc, status_put_back=status.put_back)

@@ -156,7 +156,7 @@ def test_each_wait_defers_to_its_local_moment_across_new_year_and_dst(audit_stac
     walk = [
         ([], ("team_notice", -1), at_local(team.previous_working_day(start), "15:00")),
         ([("team_notice", -1), ("customer_notice", -1), ("buddy_handover", -1), ("voicemail_reminder", -1),
-          ("auto_reply_on", -1)],
+          ("auto_reply_on", -1), ("slack_status_on", -1)],
          ("sms_review", 0), at_local(days[0], "17:00")),
         ([("sms_review", 0)], ("sms_review", 1), at_local(days[1], "17:00")),  # after New Year's Day
         ([("sms_review", i) for i in range(1, before_dst)], ("sms_review", before_dst),

@@ -170,6 +170,15 @@ def test_an_admins_user_token_sets_and_clears_a_persons_status(connections, slac
     assert slack.status(ALLISON_ID)["text"] == "Out"
 
 
+def test_services_build_the_user_token_client_only_when_its_connection_exists(connections, monkeypatch):
+    from ooo.services import Services
+
+    client = Services().slack_user
+    assert client is not None and client.own_user_id() == ALLISON_ID  # the workspace admin's user token
+    monkeypatch.delenv("AIRFLOW_CONN_OOO_SLACK_USER")
+    assert Services().slack_user is None
+
+
 def test_a_status_past_its_expiration_reads_back_cleared(connections, slack):
     client = SlackClient("ooo_slack_user")
     gone = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
