@@ -14,9 +14,12 @@ out-of-office procedure on the right dates, in the employee's time zone:
    note, the handover (CSM) or coverage review (CC) booked.
 4. **team_notice**, **buddy_handover**, **voicemail_reminder**: the working day before (at once
    when unexpected).
-5. **auto_reply_on**: the first day out.
-6. **sms_review**: each working day out, and the return morning (one mapped task per day).
-7. **auto_reply_off**, **return_digest**: the first working day back.
+5. **auto_reply_on**: the first day out (from the team's split time on an afternoon off).
+6. **visit_requests**: a client visit only, with the auto-reply: the team's replies to the notice's
+   thread (what they need from the client), to the employee's DM.
+7. **sms_review**: each working day out, and the return morning (one mapped task per day).
+8. **auto_reply_off**, **return_digest**: the first working day back (at the split time after a
+   morning off).
 
 Every dated step waits deferred (no worker slot), one at a time.
 """
@@ -33,6 +36,7 @@ from ooo.operators import AbsenceStep, ManagerApproval
 from ooo.procedure import Step
 from ooo.steps.auto_reply import auto_reply_off, auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
+from ooo.steps.client_visit import visit_requests
 from ooo.steps.digest import return_digest
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
 from ooo.steps.sms_review import sms_review
@@ -75,10 +79,29 @@ with DAG(
             type="string", format="date", title="Last day out",
             description="Inclusive; on or after the first day.",
         ),
+        "start_half": Param(
+            "full", type="string", enum=["full", "afternoon"], title="First day",
+            description="Out the whole first day, or only its afternoon (from the team's half-day split time, "
+                        "team.half_day_split, e.g. 12:00).",
+            values_display={"full": "Whole day", "afternoon": "Afternoon only (out from the split time)"},
+        ),
+        "end_half": Param(
+            "full", type="string", enum=["full", "morning"], title="Last day",
+            description="Out the whole last day, or only its morning (back at the split time). A one-day "
+                        "absence is a morning off with this, an afternoon off with First day; not both.",
+            values_display={"full": "Whole day", "morning": "Morning only (back at the split time)"},
+        ),
         "kind": Param(
-            "planned", type="string", enum=["planned", "unexpected"], title="Kind",
+            "planned", type="string", enum=["planned", "unexpected", "client_visit"], title="Kind",
             values_display={"planned": "Planned (PTO: needs approval)",
-                            "unexpected": "Unexpected (out sick / logging off now)"},
+                            "unexpected": "Unexpected (out sick / logging off now)",
+                            "client_visit": "Client visit (needs approval; the team is asked what it needs "
+                                            "from the client)"},
+        ),
+        "client_company": Param(
+            None, type=["null", "string"], maxLength=200, pattern=NO_NUL, title="Client visited",
+            description="For a client visit only: the HubSpot company, by its record id or its website domain "
+                        "(e.g. bigskyoutfitters.com).",
         ),
         "backup_buddy": Param(
             None, type=["null", "string"], pattern=NO_NUL, title="Backup buddy",
@@ -118,6 +141,7 @@ with DAG(
     handover = AbsenceStep(task_id=Step.BUDDY_HANDOVER, action=buddy_handover)
     voicemail = AbsenceStep(task_id=Step.VOICEMAIL_REMINDER, action=voicemail_reminder)
     reply_on = AbsenceStep(task_id=Step.AUTO_REPLY_ON, action=auto_reply_on)
+    requests = AbsenceStep(task_id=Step.VISIT_REQUESTS, action=visit_requests)
     reviews = AbsenceStep.partial(
         task_id=Step.SMS_REVIEW,
         action=sms_review,
@@ -127,5 +151,5 @@ with DAG(
     reply_off = AbsenceStep(task_id=Step.AUTO_REPLY_OFF, action=auto_reply_off)
     digest = AbsenceStep(task_id=Step.RETURN_DIGEST, action=return_digest)
 
-    review_days >> approval >> cleanup >> notice >> handover >> voicemail >> reply_on >> reviews
+    review_days >> approval >> cleanup >> notice >> handover >> voicemail >> reply_on >> requests >> reviews
     reviews >> reply_off >> digest

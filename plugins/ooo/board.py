@@ -29,6 +29,7 @@ from ooo.absence import Absence
 from ooo.airflow_api import DAG_ID
 from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
 from ooo.procedure import Step
+from ooo.timeline import Timeline
 
 #: Days after today the board looks ahead.
 WINDOW_DAYS = 30
@@ -56,6 +57,7 @@ class Row:
     state: str
     run_id: str
     run_url: str
+    timeline: Timeline | None = None  # the plan's: half days' times
 
     @property
     def out_today(self) -> bool:
@@ -107,7 +109,8 @@ def board_rows(runs: Iterable[RunFacts], now: dt.datetime, base_url: str = "",
         state = absence_state(facts, absence, today)
         if state is None:
             continue
-        rows.append(Row(absence, timeline.return_day, today, state, facts.run_id, run_url(facts.run_id, base_url)))
+        rows.append(Row(absence, timeline.return_day, today, state, facts.run_id, run_url(facts.run_id, base_url),
+                        timeline))
     return sorted(rows, key=lambda r: (r.absence.start, r.absence.employee.name, r.run_id))
 
 

@@ -74,11 +74,17 @@ class Preview:
             "start_date": absence.start.isoformat(),
             "end_date": absence.end.isoformat(),
             "kind": absence.kind,
+            "start_half": absence.start_half,
+            "end_half": absence.end_half,
+            "out_from": self.timeline.out_from.isoformat(),
+            "back_at": self.timeline.back_at.isoformat(),
             "backup_buddy": absence.buddy.email,
             "run_id": absence.run_id,
             "now": self.now.isoformat(),
             "steps": [s.to_dict() for s in self.steps],
         }
+        if absence.is_client_visit:
+            out["client_company"] = absence.client_company
         if self.notes:
             out["notes"] = list(self.notes)
         if self.services is not None:
@@ -141,6 +147,7 @@ def preview(absence: Absence, timeline: Timeline, now: dt.datetime, ctx: StepCon
 def services_preview(ctx: StepContext) -> dict[str, Any]:
     """What calendar_cleanup, team_notice and auto_reply_on would do, as the services are now."""
     from ooo.steps.auto_reply import desired_settings
+    from ooo.steps.client_visit import visited_company
     from ooo.steps.notices import team_notice_text
 
     absence, timeline, tz = ctx.absence, ctx.timeline, ctx.absence.employee.timezone
@@ -158,6 +165,11 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
         decline.append(entry)
     block, message = ooo_event_text(ctx)
     reply = desired_settings(ctx)
+    visit = {}
+    if (company := visited_company(ctx)) is not None:
+        visit = {"visit_requests": {"company": company.name, "hubspot_id": company.id, "unknown": company.unknown,
+                                    "to": absence.employee.email,
+                                    "at": local_time(timeline[Step.VISIT_REQUESTS].at, tz)}}
     return {
         "calendar_cleanup": {
             "ooo_block": {"summary": block, "from": local_time(timeline.out_from, tz),
@@ -168,6 +180,7 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
         "team_notice": {"channel": ctx.team.channels["team_notice"], "text": team_notice_text(ctx).strip()},
         "auto_reply_on": {"subject": reply["responseSubject"], "text": reply["responseBodyPlainText"].strip(),
                           "from": local_time(timeline.out_from, tz), "until": local_time(timeline.back_at, tz)},
+        **visit,
     }
 
 
@@ -184,10 +197,11 @@ class ReadOnly:
 
 
 class ReadOnlyServices(Services):
-    """The steps' clients for a preview: Calendar, Gmail settings and Slack lookups, read only."""
+    """The steps' clients for a preview: Calendar, Gmail settings, Slack and HubSpot lookups, read only."""
 
     GOOGLE_READS = frozenset({"list_events", "get_event", "get_vacation", "find_message"})
     SLACK_READS = frozenset({"user_id_for", "channel_id", "find_message_with_metadata"})
+    HUBSPOT_READS = frozenset({"find_company"})  # the client a visit is to
 
     def google(self, user: str) -> Any:
         return ReadOnly(super().google(user), self.GOOGLE_READS, "google")
@@ -195,6 +209,10 @@ class ReadOnlyServices(Services):
     @cached_property
     def slack(self) -> Any:
         return ReadOnly(cast(Any, Services.slack).func(self), self.SLACK_READS, "slack")
+
+    @cached_property
+    def hubspot(self) -> Any:
+        return ReadOnly(cast(Any, Services.hubspot).func(self), self.HUBSPOT_READS, "hubspot")
 
 
 def preview_context(absence: Absence, team: Team, timeline: Timeline, now: dt.datetime,

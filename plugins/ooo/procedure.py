@@ -20,6 +20,7 @@ class Step(StrEnum):
     BUDDY_HANDOVER = "buddy_handover"
     VOICEMAIL_REMINDER = "voicemail_reminder"
     AUTO_REPLY_ON = "auto_reply_on"
+    VISIT_REQUESTS = "visit_requests"  # a client visit: the team's requests, to the employee's DM
     SMS_REVIEW = "sms_review"
     AUTO_REPLY_OFF = "auto_reply_off"
     RETURN_DIGEST = "return_digest"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ooo.absence import Absence
 from ooo.plan import Plan
-from ooo.records import ApprovalAnswer, Records
+from ooo.records import ApprovalAnswer, Records, TeamNotice
 from ooo.templates import local_time, render
 from ooo.timeline import Timeline
 
@@ -57,6 +57,8 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
             done.append(phrase)
     if records.auto_reply_on and records.auto_reply_on.enabled:
         done.append("auto-reply on")
+    if records.visit_requests and records.visit_requests.ts:
+        done.append(f"visit requests to the DM ({len(records.visit_requests.requests)})")
     if records.reviews:
         raised = sum(len(r.raised) for r in records.reviews)
         done.append(f"SMS reviews {len(records.reviews)}/{reviews_planned} ({raised} texts raised)")
@@ -71,8 +73,12 @@ def run_note(plan: Plan, answer: ApprovalAnswer | None, records: Records, waitin
              undone: str | None = None) -> str:
     """The note of the absence planned as ``plan`` (changes included)."""
     absence, timeline = plan.absence, plan.timeline
+    notice = records.team_notice
+    unknown = [f"The client {absence.client_company} is named as given in the notices: "
+               f"{notice.client_company_unknown}."] \
+        if isinstance(notice, TeamNotice) and notice.client_company_unknown else []
     note = render("run_note.md", absence=absence, timeline=timeline,
                   approval=approval_state(absence, timeline, answer, waiting),
-                  done=done_so_far(records, len(timeline.reviews)), warnings=plan.warnings,
+                  done=done_so_far(records, len(timeline.reviews)), warnings=[*plan.warnings, *unknown],
                   changes=[c.summary for c in plan.changes], undone=undone).strip()
     return clip(note)

@@ -71,6 +71,7 @@ class Team:
     people: tuple[Person, ...]
     cc_request_contacts: tuple[str, ...] = field(default=())
     max_out_at_once: int = 2  # more people out on one day than this: the approver is warned
+    half_day_split: dt.time = dt.time(12)  # local time a morning ends and an afternoon begins (half days)
 
     def person(self, email: str) -> Person | None:
         wanted = email.strip().lower()
@@ -139,6 +140,7 @@ def parse_team(raw: object, source: str = "team file") -> Team:
             people=people,
             cc_request_contacts=tuple(c.lower() for c in settings.get("cc_request_contacts") or ()),
             max_out_at_once=int(settings.get("max_out_at_once", 2)),
+            half_day_split=_time(settings.get("half_day_split") or "12:00"),
         )
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
         raise RosterError(f"{source}: {exc!r}") from exc
@@ -172,6 +174,9 @@ def _check_references(team: Team, source: str) -> None:
         for what, ref in (("manager", p.manager), ("buddy", p.buddy)):
             if ref and team.person(ref) is None:
                 raise RosterError(f"{source}: {p.email}'s {what} {ref} is not in people")
+    if team.half_day_split == dt.time(0):
+        raise RosterError(f"{source}: half_day_split 00:00 leaves a morning no time: give the local time a "
+                          "morning ends, e.g. \"12:00\"")
     missing = {"team_notice", "auto_reply_on", "sms_review", "return_digest"} - set(team.times)
     if missing:
         raise RosterError(f"{source}: times lacks {', '.join(sorted(missing))}")
