@@ -31,7 +31,15 @@ def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]
               "reachable": False, "note": "Out sick."}
     # Filed late by ops, as of the morning he fell ill: every moment has passed, so it all runs now.
     filed = local(sick, dt.time(7, 45), "America/Chicago")
-    return [(planned, None), (replay, filed.isoformat())]
+    # A client visit with half days, approved in the HR tool: from the afternoon of the working day
+    # after tomorrow, back the next working day at noon. The team notice (tomorrow) asks in its thread
+    # what the team needs from the client; the replies reach Priya's DM as she leaves.
+    visit_day = team.next_working_day(team.next_working_day(today))
+    visit = {"employee": "priya.nair@yellowstonelocal.com", "start_date": visit_day.isoformat(),
+             "end_date": team.next_working_day(visit_day).isoformat(), "kind": "client_visit",
+             "client_company": "whitefishbakery.com", "start_half": "afternoon", "end_half": "morning",
+             "approved_by": "allison.reed@yellowstonelocal.com", "reachable": True, "note": ""}
+    return [(planned, None), (replay, filed.isoformat()), (visit, None)]
 
 
 DEMO_MESSAGE = """
@@ -42,6 +50,12 @@ DEMO_MESSAGE = """
 
   Maya's planned absence waits for Allison's approval: Browse > Required Actions.
   Jordan's sick week, filed late, runs through at once: watch its steps, then the sandbox page.
+  Priya's client visit (Whitefish Bakery, from an afternoon to a morning) is approved already: its
+  notice asks the team what they need from the client; answer in its thread as a teammate with
+    curl -X POST {sandbox}/_sandbox/slack/reply -d '{{"channel": "#dept-client-services-must-reads",
+         "thread_ts": "<the notice's ts, on the sandbox page>", "user": "sam.okafor@yellowstonelocal.com",
+         "text": "Photos of the new storefront, please!"}}'
+  and the replies reach Priya's DM the morning she leaves (the visit_requests step).
   Ctrl-C stops everything.
 """
 
