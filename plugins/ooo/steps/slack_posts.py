@@ -17,7 +17,7 @@ from ooo.records import SlackPost
 from ooo.services.once import write_once
 from ooo.steps.context import StepContext
 from ooo.team import Person
-from ooo.templates import Mrkdwn, render, slack_escape
+from ooo.templates import Mrkdwn, days_out, render, slack_escape
 
 
 def post_once(ctx: StepContext, channel: str, event_type: SlackEvent, text: str, what: str,
@@ -89,7 +89,8 @@ def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str,
     buddy_dm = slack.open_dm(user_id(ctx, ctx.absence.buddy))
     handover = slack.find_message_with_metadata(buddy_dm, SlackEvent.BUDDY_HANDOVER, ctx.key, oldest=floor)
     common = {"absence": ctx.absence, "return_day": ctx.timeline.return_day,
-              "employee_mention": mention(ctx, ctx.absence.employee), "started": ctx.now >= ctx.timeline.out_from}
+              "days": days_out(ctx.absence, ctx.timeline), "employee_mention": mention(ctx, ctx.absence.employee),
+              "started": ctx.now >= ctx.timeline.out_from}
     team_corrected = buddy_told = None
     if notice is not None:
         team_corrected = post_once(ctx, channel, event_type, render(template, **common, for_buddy=False),
