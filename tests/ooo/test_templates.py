@@ -8,7 +8,7 @@ import pytest
 
 from ooo.absence import parse_absence
 from ooo.board import RunFacts, board_rows
-from ooo.plan import Plan
+from ooo.plan import Change, Plan
 from ooo.records import Records, TeamNotice
 from ooo.run_note import run_note
 from ooo.templates import DaysOut, day_count, render
@@ -92,3 +92,11 @@ def test_the_coverage_board_shows_the_halves(team):
     page = render("coverage_board.html", rows=rows, now=NOW, days=30)
     assert "Mon Dec 7 from 12:00 – Fri Dec 11 morning<br>" in page
     assert "4 days, planned" in page and '<td class="back">Fri Dec 11 at 12:00</td>' in page
+
+
+def test_a_shortened_half_day_absence_ends_on_a_whole_day(team):
+    absence, timeline = planned(team, start_half="afternoon", end_half="morning")
+    shorter = Plan(absence, timeline).ending(pendulum.date(2026, 12, 9), team, Change(summary="back early"))
+    assert (shorter.absence.start_half, shorter.absence.end_half) == ("afternoon", "full")
+    assert shorter.timeline.back_at.isoformat() == "2026-12-10T00:00:00-07:00"
+    assert DaysOut.of(shorter.absence, shorter.timeline).short_span == "Mon Dec 7 from 12:00 – Wed Dec 9"
