@@ -26,7 +26,7 @@ def test_the_notice_names_the_client_and_asks_the_team_in_its_thread(connections
     assert text.startswith(":handshake: *Client visit: <@U02MAYA00>*\nHi Team! I will be visiting Big Sky "
                            "Outfitters from 12:00 PM MST on Thursday, January 14, 2027 to Friday, January 15, 2027.")
     assert ("*Need anything from Big Sky Outfitters while I'm there?* Photos, approvals, a signature: reply in "
-            "this thread by Thu Jan 14, 12:00 PM MST, and your requests will reach me the morning I leave.") in text
+            "this thread by Thu Jan 14, 12:00 PM MST, and your requests will reach me when I leave.") in text
     assert "Back on Monday, January 18, 2027" in text
     hubspot = connections.sandbox.api("hubspot")
     big_sky = next(cid for cid, c in hubspot.crm.companies.items() if c["props"]["name"] == "Big Sky Outfitters")
