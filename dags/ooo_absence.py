@@ -80,13 +80,13 @@ with DAG(
             description="Inclusive; on or after the first day.",
         ),
         "start_half": Param(
-            "full", type="string", enum=["full", "afternoon"], title="First day",
+            "full", type="string", enum=["full", "afternoon"], title="First day: whole or afternoon",
             description="Out the whole first day, or only its afternoon (from the team's half-day split time, "
                         "team.half_day_split, e.g. 12:00).",
             values_display={"full": "Whole day", "afternoon": "Afternoon only (out from the split time)"},
         ),
         "end_half": Param(
-            "full", type="string", enum=["full", "morning"], title="Last day",
+            "full", type="string", enum=["full", "morning"], title="Last day: whole or morning",
             description="Out the whole last day, or only its morning (back at the split time). A one-day "
                         "absence is a morning off with this, an afternoon off with First day; not both.",
             values_display={"full": "Whole day", "morning": "Morning only (back at the split time)"},
