@@ -14,11 +14,14 @@ out-of-office procedure on the right dates, in the employee's time zone:
    note, the handover (CSM) or coverage review (CC) booked.
 4. **team_notice**, **customer_notice**, **buddy_handover**, **voicemail_reminder**: the working
    day before (at once when unexpected); a CSM's customers and paired CC are told who covers.
-5. **auto_reply_on**, **slack_status_on**: the first day out (the Slack status says who covers,
-   until the return; it needs the optional `ooo_slack_user` connection).
-6. **sms_review**: each working day out, and the return morning (one mapped task per day).
-7. **auto_reply_off**, **slack_status_off** (the status before put back), **return_digest**: the
-   first working day back.
+5. **auto_reply_on**, **slack_status_on**: the first day out, from the team's split time on an
+   afternoon off (the Slack status says who covers, until the return; it needs the optional
+   `ooo_slack_user` connection).
+6. **visit_requests**: a client visit only, with the auto-reply: the team's replies to the notice's
+   thread (what they need from the client), to the employee's DM.
+7. **sms_review**: each working day out, and the return morning (one mapped task per day).
+8. **auto_reply_off**, **slack_status_off** (the status before put back), **return_digest**: the
+   first working day back (at the split time after a morning off).
 
 Every dated step waits deferred (no worker slot), one at a time.
 """
@@ -35,6 +38,7 @@ from ooo.operators import AbsenceStep, ManagerApproval
 from ooo.procedure import Step
 from ooo.steps.auto_reply import auto_reply_off, auto_reply_on
 from ooo.steps.calendar import calendar_cleanup
+from ooo.steps.client_visit import visit_requests
 from ooo.steps.customer_notice import customer_notice
 from ooo.steps.digest import return_digest
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
@@ -79,10 +83,29 @@ with DAG(
             type="string", format="date", title="Last day out",
             description="Inclusive; on or after the first day.",
         ),
+        "start_half": Param(
+            "full", type="string", enum=["full", "afternoon"], title="First day: whole or afternoon",
+            description="Out the whole first day, or only its afternoon (from the team's half-day split time, "
+                        "team.half_day_split, e.g. 12:00).",
+            values_display={"full": "Whole day", "afternoon": "Afternoon only (out from the split time)"},
+        ),
+        "end_half": Param(
+            "full", type="string", enum=["full", "morning"], title="Last day: whole or morning",
+            description="Out the whole last day, or only its morning (back at the split time). A one-day "
+                        "absence is a morning off with this, an afternoon off with First day; not both.",
+            values_display={"full": "Whole day", "morning": "Morning only (back at the split time)"},
+        ),
         "kind": Param(
-            "planned", type="string", enum=["planned", "unexpected"], title="Kind",
+            "planned", type="string", enum=["planned", "unexpected", "client_visit"], title="Kind",
             values_display={"planned": "Planned (PTO: needs approval)",
-                            "unexpected": "Unexpected (out sick / logging off now)"},
+                            "unexpected": "Unexpected (out sick / logging off now)",
+                            "client_visit": "Client visit (needs approval; the team is asked what it needs "
+                                            "from the client)"},
+        ),
+        "client_company": Param(
+            None, type=["null", "string"], maxLength=200, pattern=NO_NUL, title="Client visited",
+            description="For a client visit only: the HubSpot company, by its record id or its website domain "
+                        "(e.g. bigskyoutfitters.com).",
         ),
         "backup_buddy": Param(
             None, type=["null", "string"], pattern=NO_NUL, title="Backup buddy",
@@ -127,6 +150,7 @@ with DAG(
     voicemail = AbsenceStep(task_id=Step.VOICEMAIL_REMINDER, action=voicemail_reminder)
     reply_on = AbsenceStep(task_id=Step.AUTO_REPLY_ON, action=auto_reply_on)
     status_on = AbsenceStep(task_id=Step.SLACK_STATUS_ON, action=slack_status_on)
+    requests = AbsenceStep(task_id=Step.VISIT_REQUESTS, action=visit_requests)
     reviews = AbsenceStep.partial(
         task_id=Step.SMS_REVIEW,
         action=sms_review,
@@ -138,4 +162,4 @@ with DAG(
     digest = AbsenceStep(task_id=Step.RETURN_DIGEST, action=return_digest)
 
     review_days >> approval >> cleanup >> notice >> customers >> handover >> voicemail >> reply_on >> status_on
-    status_on >> reviews >> reply_off >> status_off >> digest
+    status_on >> requests >> reviews >> reply_off >> status_off >> digest

@@ -15,6 +15,7 @@ from devstack.stack import ROOT, Stack, port_in_use
 
 def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]]:
     """The demo's absences, dated from ``today`` as the sandbox seeded their world: (params, logical date or None)."""
+    from ooo.team import load_team
     from ooo.timeline import local
     from sandbox.scenario import demo_absences
 
@@ -26,7 +27,16 @@ def sample_absences(today: dt.date) -> list[tuple[dict[str, object], str | None]
               "end_date": sick_week["end"].isoformat(), "kind": "unexpected", "reachable": False, "note": "Out sick."}
     # Filed late by ops, as of the morning he fell ill: every moment has passed, so it all runs now.
     filed = local(sick_week["start"], dt.time(7, 45), "America/Chicago")
-    return [(planned, None), (replay, filed.isoformat())]
+    # A client visit with half days, approved in the HR tool (filed by its login): from the afternoon of
+    # the working day after tomorrow, back the next working day at noon. The team notice (tomorrow) asks
+    # in its thread what the team needs from the client; the replies reach Priya's DM as she leaves.
+    team = load_team()
+    visit_day = team.next_working_day(team.next_working_day(today))
+    visit = {"employee": "priya.nair@yellowstonelocal.com", "start_date": visit_day.isoformat(),
+             "end_date": team.next_working_day(visit_day).isoformat(), "kind": "client_visit",
+             "client_company": "whitefishbakery.com", "start_half": "afternoon", "end_half": "morning",
+             "approved_by": "allison.reed@yellowstonelocal.com", "reachable": True, "note": ""}
+    return [(planned, None), (replay, filed.isoformat()), (visit, None)]
 
 
 DEMO_MESSAGE = """
@@ -43,6 +53,12 @@ DEMO_MESSAGE = """
   Jordan's sick week, filed late, runs through at once: watch its steps, then the sandbox page.
   Lena's own out-of-office event (her calendar, two weeks out) is filed by ooo_intake within
   minutes, and waits for Casey's approval.
+  Priya's client visit (Whitefish Bakery, from an afternoon to a morning) is approved already: its
+  notice asks the team what they need from the client; answer in its thread as a teammate with
+    curl -X POST {sandbox}/_sandbox/slack/reply -d '{{"channel": "#dept-client-services-must-reads",
+         "thread_ts": "<the notice's ts, on the sandbox page>", "user": "sam.okafor@yellowstonelocal.com",
+         "text": "Photos of the new storefront, please!"}}'
+  and the replies reach Priya's DM the morning she leaves (the visit_requests step).
   Ctrl-C stops everything.
 """
 
@@ -59,7 +75,7 @@ def try_it(url: str, absences: list[dict[str, object]], ops_password: str) -> st
     """What to try next, with the run ids the demo filed (the README's commands take them from here)."""
     from ooo.absence import run_id_for
 
-    planned, sick = (run_id_for(str(p["employee"]), str(p["start_date"]), str(p["end_date"])) for p in absences)
+    planned, sick, *_ = (run_id_for(str(p["employee"]), str(p["start_date"]), str(p["end_date"])) for p in absences)
     return f"""  The sample absences' run ids:
     {planned}
     {sick}
@@ -118,7 +134,9 @@ def demo(argv: list[str] | None = None) -> int:
         stack.start()
         for params, logical_date in sample_absences(dt.date.today()):
             try:
-                run = stack.api_as("ops").trigger_absence(params, logical_date)
+                # An approval recorded when filing comes from the HR tool's login (the roster's approvers).
+                filer = "hr-integration" if params.get("approved_by") else "ops"
+                run = stack.api_as(filer).trigger_absence(params, logical_date)
                 print(f"demo: filed {run['dag_run_id']}")
             except Exception as exc:  # noqa: BLE001 - a restarted demo finds its absences filed already
                 print(f"demo: {exc}")

@@ -13,10 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ooo.domains import company_ref
 from ooo.team import Person, Team
 
-Kind = Literal["planned", "unexpected"]
-KINDS: tuple[str, ...] = ("planned", "unexpected")
+Kind = Literal["planned", "unexpected", "client_visit"]
+KINDS: tuple[str, ...] = ("planned", "unexpected", "client_visit")
+#: A half first day: out from the team's split time (``team.half_day_split``); a half last day: back at it.
+START_HALVES: tuple[str, ...] = ("full", "afternoon")
+END_HALVES: tuple[str, ...] = ("full", "morning")
 NOTE_MAX_CHARS = 500
 FILING_HORIZON_DAYS = 2 * 366  # an absence further away than this is a typo in the year
 RUN_ID_PREFIX = "absence__"
@@ -53,6 +57,9 @@ class Absence:
     requested_at: dt.datetime  # the run's logical date: when the absence was asked for
     approved_by: Person | None = None  # a manager's approval recorded before filing (an HR tool)
     filed_by: str | None = None  # the Airflow login that filed it
+    start_half: str = "full"  # "afternoon": out from the team's split time on the first day
+    end_half: str = "full"  # "morning": back at the team's split time on the last day
+    client_company: str = ""  # kind client_visit: the HubSpot company visited (its id or domain, as given)
 
     @property
     def run_id(self) -> str:
@@ -63,8 +70,29 @@ class Absence:
         return (self.end - self.start).days + 1
 
     @property
+    def days_out(self) -> float:
+        """The days out, a half first or last day counting one half."""
+        return self.days - 0.5 * self.starts_afternoon - 0.5 * self.ends_morning
+
+    @property
     def is_unexpected(self) -> bool:
         return self.kind == "unexpected"
+
+    @property
+    def is_client_visit(self) -> bool:
+        return self.kind == "client_visit"
+
+    @property
+    def starts_afternoon(self) -> bool:
+        return self.start_half == "afternoon"
+
+    @property
+    def ends_morning(self) -> bool:
+        return self.end_half == "morning"
+
+    @property
+    def has_halves(self) -> bool:
+        return self.starts_afternoon or self.ends_morning
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe record (the plan's XCom); :meth:`from_dict` reads it back."""
@@ -80,6 +108,9 @@ class Absence:
             "requested_at": self.requested_at.isoformat(),
             "approved_by": asdict(self.approved_by) if self.approved_by else None,
             "filed_by": self.filed_by,
+            "start_half": self.start_half,
+            "end_half": self.end_half,
+            "client_company": self.client_company,
         }
 
     @classmethod
@@ -96,6 +127,10 @@ class Absence:
             requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
             approved_by=Person.from_dict(raw["approved_by"]) if raw.get("approved_by") else None,
             filed_by=raw.get("filed_by"),
+            # Plans filed before half days and client visits: whole days, no company.
+            start_half=raw.get("start_half") or "full",
+            end_half=raw.get("end_half") or "full",
+            client_company=raw.get("client_company") or "",
         )
 
 
@@ -130,7 +165,10 @@ def parse_absence(
     end = _date(params, "end_date", problems)
     kind = params.get("kind")
     if kind not in KINDS:
-        problems.append(f"kind must be 'planned' or 'unexpected', not {_shown(kind)}.")
+        problems.append(f"kind must be 'planned', 'unexpected' or 'client_visit', not {_shown(kind)}.")
+    start_half = _half(params, "start_half", START_HALVES, team, problems)
+    end_half = _half(params, "end_half", END_HALVES, team, problems)
+    client_company = _client_company(params.get("client_company"), kind, problems)
     note = _note(params.get("note"), problems)
     approver = _approver(params.get("approved_by"), employee, team, filed_by, problems)
     reachable = params.get("reachable", False)
@@ -149,11 +187,22 @@ def parse_absence(
                 f"The absence lasts {(end - start).days + 1} days, longer than the team's limit of "
                 f"{team.max_absence_days}: split it, or ask ops to raise max_absence_days."
             )
+    if start and end and start == end and start_half == "afternoon" and end_half == "morning":
+        problems.append(
+            f"start_half afternoon and end_half morning on the one day {start} leave no time out: for a "
+            "morning off keep start_half full, for an afternoon off keep end_half full."
+        )
+    for key, day, half in (("start_half", start, start_half), ("end_half", end, end_half)):
+        if day and half not in (None, "full") and not team.is_working_day(day):
+            problems.append(
+                f"{key} is {half} but {day} ({day:%A}) is not a working day: a half day is a working day's; "
+                f"set {key} to full."
+            )
     horizon = requested_at.date() + dt.timedelta(days=FILING_HORIZON_DAYS)
     for key, day in (("start_date", start), ("end_date", end)):
         if day and day > horizon:
             problems.append(f"{key} {day} is more than two years away: check the year.")
-    if start and employee and kind == "planned":
+    if start and employee and kind in ("planned", "client_visit"):
         today = requested_at.astimezone(employee.tz).date()
         if start < today:
             problems.append(
@@ -192,6 +241,9 @@ def parse_absence(
         requested_at=requested_at,
         approved_by=approver,
         filed_by=filed_by,
+        start_half=start_half or "full",
+        end_half=end_half or "full",
+        client_company=client_company,
     )
 
 
@@ -374,6 +426,38 @@ def _approver(value: Any, employee: Person | None, team: Team, filed_by: str | N
                         "leave approved_by empty to ask for the approval.")
         return None
     return approver
+
+
+def _half(params: Mapping[str, Any], key: str, allowed: tuple[str, ...], team: Team,
+          problems: list[str]) -> str | None:
+    """``start_half`` / ``end_half``: ``full`` when not given; None (with the problem) when not one of ``allowed``."""
+    value = params.get(key)
+    if value in (None, ""):
+        return "full"
+    if value not in allowed:
+        what = "out from" if allowed[-1] == "afternoon" else "back at"
+        problems.append(f"{key} must be 'full' or '{allowed[-1]}' ({what} the team's split time, "
+                        f"{team.half_day_split:%H:%M}), not {_shown(value)}.")
+        return None
+    return str(value)
+
+
+def _client_company(value: Any, kind: Any, problems: list[str]) -> str:
+    """The company a client visit is to, as given (a HubSpot id or a domain); only for that kind."""
+    given = value.strip() if isinstance(value, str) else value
+    if kind != "client_visit":
+        if given not in (None, ""):
+            problems.append("client_company is only for kind 'client_visit': clear it, or choose that kind.")
+        return ""
+    if given in (None, ""):
+        problems.append("client_company is missing: a client visit names the HubSpot company visited, by its "
+                        "id or its domain (e.g. bigskyoutfitters.com).")
+        return ""
+    if not isinstance(given, str) or company_ref(given) is None:
+        problems.append(f"client_company {_shown(given)} is neither a HubSpot company id (digits) nor a domain "
+                        "(e.g. bigskyoutfitters.com).")
+        return ""
+    return given
 
 
 def _date(params: Mapping[str, Any], key: str, problems: list[str]) -> dt.date | None:

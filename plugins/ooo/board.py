@@ -34,6 +34,7 @@ from ooo.records import ApprovalAnswer
 from ooo.run_note import responder
 from ooo.team import Team
 from ooo.templates import month_day
+from ooo.timeline import Timeline
 
 #: Days after today the board looks ahead.
 WINDOW_DAYS = 30
@@ -66,6 +67,7 @@ class Row:
     run_id: str
     run_url: str
     detail: str = ""  # "Allison Reed, by Dec 7", "by Ops on Dec 3", "no answer by Dec 7"
+    timeline: Timeline | None = None  # the plan's: half days' times
 
     @property
     def out_today(self) -> bool:
@@ -124,7 +126,7 @@ def board_rows(runs: Iterable[RunFacts], now: dt.datetime, base_url: str = "",
             continue
         state, detail = absence_state(facts, plan, today, team)
         rows.append(Row(absence, timeline.return_day, today, state, facts.run_id, run_url(facts.run_id, base_url),
-                        detail))
+                        detail, timeline))
     return sorted(rows, key=lambda r: (r.absence.start, r.absence.employee.name, r.run_id))
 
 

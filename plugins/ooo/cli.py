@@ -69,7 +69,20 @@ def _absence_params(args: argparse.Namespace) -> dict[str, object]:
         params["backup_buddy"] = args.buddy
     if args.approved_by:
         params["approved_by"] = args.approved_by
+    for option in ("start_half", "end_half", "client_company"):  # half days, client visits
+        if getattr(args, option, None):
+            params[option] = getattr(args, option)
     return params
+
+
+def _halves_and_visit(parser: argparse.ArgumentParser) -> None:
+    """The options of half days and client visits (the params start_half, end_half, client_company)."""
+    parser.add_argument("--start-half", choices=("full", "afternoon"),
+                        help="afternoon: out from the team's half-day split time on the first day (default full)")
+    parser.add_argument("--end-half", choices=("full", "morning"),
+                        help="morning: back at the split time on the last day (default full)")
+    parser.add_argument("--client-company", help="with --kind client_visit: the HubSpot company visited (its id or "
+                                                 "domain)")
 
 
 def trigger(args: argparse.Namespace) -> int:
@@ -374,7 +387,8 @@ def parser() -> argparse.ArgumentParser:
     planning.add_argument("--employee", help="the employee's work email")
     planning.add_argument("--start", help="first day out, YYYY-MM-DD")
     planning.add_argument("--end", help="last day out, YYYY-MM-DD")
-    planning.add_argument("--kind", default="planned", help="planned (default) or unexpected")
+    planning.add_argument("--kind", default="planned", help="planned (default), unexpected or client_visit")
+    _halves_and_visit(planning)
     planning.add_argument("--buddy", help="backup buddy's email (default: the roster's)")
     planning.add_argument("--reachable", action="store_true", help="checking email while out")
     planning.add_argument("--note", help="free text for the team notice")
@@ -405,7 +419,8 @@ def parser() -> argparse.ArgumentParser:
     filing.add_argument("--employee", required=True, help="the employee's work email")
     filing.add_argument("--start", required=True, help="first day out, YYYY-MM-DD")
     filing.add_argument("--end", required=True, help="last day out, YYYY-MM-DD")
-    filing.add_argument("--kind", choices=("planned", "unexpected"), default="planned")
+    filing.add_argument("--kind", choices=("planned", "unexpected", "client_visit"), default="planned")
+    _halves_and_visit(filing)
     filing.add_argument("--buddy", help="backup buddy's email (default: the roster's)")
     filing.add_argument("--reachable", action="store_true", help="checking email while out")
     filing.add_argument("--note", help="free text for the team notice")

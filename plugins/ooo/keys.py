@@ -29,6 +29,7 @@ class SlackEvent(StrEnum):
     CC_NOTICE = "ooo_cc_notice"  # the CSM's paired Content Creator told who covers
     BUDDY_HANDOVER = "ooo_buddy_handover"
     VOICEMAIL_REMINDER = "ooo_voicemail_reminder"
+    VISIT_REQUESTS = "ooo_visit_requests"
     APPROVAL_REQUEST = "ooo_approval_request"
     NOT_APPROVED = "ooo_not_approved"
     SMS_ALERT = "ooo_sms_alert"

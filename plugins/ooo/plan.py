@@ -94,7 +94,8 @@ class Plan:
         return dataclasses.replace(self, changes=(*self.changes, change))
 
     def ending(self, new_end: dt.date, team: Team, change: Change) -> Plan:
-        """This plan with the absence ending on ``new_end``, re-timed from when it was requested."""
-        absence = dataclasses.replace(self.absence, end=new_end)
+        """This plan with the absence ending on ``new_end``, re-timed from when it was requested. The new
+        last day is a whole day out (a morning off was the old last day's)."""
+        absence = dataclasses.replace(self.absence, end=new_end, end_half="full")
         return dataclasses.replace(self, absence=absence, timeline=plan_timeline(absence, team, absence.requested_at),
                                    changes=(*self.changes, change))

@@ -75,11 +75,17 @@ class Preview:
             "start_date": absence.start.isoformat(),
             "end_date": absence.end.isoformat(),
             "kind": absence.kind,
+            "start_half": absence.start_half,
+            "end_half": absence.end_half,
+            "out_from": self.timeline.out_from.isoformat(),
+            "back_at": self.timeline.back_at.isoformat(),
             "backup_buddy": absence.buddy.email,
             "run_id": absence.run_id,
             "now": self.now.isoformat(),
             "steps": [s.to_dict() for s in self.steps],
         }
+        if absence.is_client_visit:
+            out["client_company"] = absence.client_company
         if self.notes:
             out["notes"] = list(self.notes)
         if self.services is not None:
@@ -144,6 +150,7 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
     services are now."""
     from ooo.services import SLACK_USER_MISSING
     from ooo.steps.auto_reply import desired_settings
+    from ooo.steps.client_visit import visited_company
     from ooo.steps.notices import team_notice_text
     from ooo.steps.slack_status import return_moment, status_text
 
@@ -163,6 +170,11 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
     block, message = ooo_event_text(ctx)
     reply = desired_settings(ctx)
     emoji, status = status_text(ctx)
+    visit = {}
+    if (company := visited_company(ctx)) is not None:
+        visit = {"visit_requests": {"company": company.name, "hubspot_id": company.id, "unknown": company.unknown,
+                                    "to": absence.employee.email,
+                                    "at": local_time(timeline[Step.VISIT_REQUESTS].at, tz)}}
     return {
         "calendar_cleanup": {
             "ooo_block": {"summary": block, "from": local_time(timeline.out_from, tz),
@@ -176,6 +188,7 @@ def services_preview(ctx: StepContext) -> dict[str, Any]:
                           "from": local_time(timeline.out_from, tz), "until": local_time(timeline.back_at, tz)},
         "slack_status_on": {"emoji": emoji, "text": status, "until": local_time(return_moment(timeline), tz),
                             "skipped": SLACK_USER_MISSING if ctx.services.slack_user is None else None},
+        **visit,
     }
 
 

@@ -22,6 +22,7 @@ class Step(StrEnum):
     VOICEMAIL_REMINDER = "voicemail_reminder"
     AUTO_REPLY_ON = "auto_reply_on"
     SLACK_STATUS_ON = "slack_status_on"
+    VISIT_REQUESTS = "visit_requests"  # a client visit: the team's requests, to the employee's DM
     SMS_REVIEW = "sms_review"
     AUTO_REPLY_OFF = "auto_reply_off"
     SLACK_STATUS_OFF = "slack_status_off"

@@ -199,6 +199,15 @@ class SlackPost(Record):
 
 
 @dataclass(frozen=True)
+class TeamNotice(SlackPost):
+    """The team notice; for a client visit, the company as the notice named it."""
+
+    client_company_id: str | None = None  # HubSpot's id, when HubSpot knows the company
+    client_company: str | None = None  # the name the notice gave it (as given when HubSpot did not say)
+    client_company_unknown: str | None = None  # why it was named as given
+
+
+@dataclass(frozen=True)
 class BuddyHandover(SlackPost):
     organised: int = 0
     client_meetings: int = 0
@@ -256,6 +265,24 @@ class CustomerNotice(Record):
         people, companies = len(self.told), self.companies
         return (f"customers told: {people} contact{'s' * (people != 1)} at {companies} "
                 f"compan{'ies' if companies != 1 else 'y'}")
+
+
+@dataclass(frozen=True)
+class VisitRequest(Record):
+    """A teammate's reply in the client-visit notice's thread: what they need from the client."""
+
+    user: str = ""  # their Slack id
+    ts: str = ""
+    text: str = ""  # as Slack has it (mrkdwn)
+
+
+@dataclass(frozen=True)
+class VisitRequests(SlackPost):
+    """The replies to a client-visit notice, sent to the employee's DM the morning they leave."""
+
+    company: str = ""
+    thread_ts: str | None = None  # the team notice's
+    requests: list[VisitRequest] = field(default_factory=list)
 
 
 # -- auto-reply ---------------------------------------------------------------------------------
@@ -420,12 +447,13 @@ class BackEarly(Record):
 #: The record type of each step that keeps one (a missing one means "nothing was done").
 RECORD_TYPES: dict[Step, type[Record]] = {
     Step.CALENDAR_CLEANUP: CalendarCleanup,
-    Step.TEAM_NOTICE: SlackPost,
+    Step.TEAM_NOTICE: TeamNotice,
     Step.CUSTOMER_NOTICE: CustomerNotice,
     Step.BUDDY_HANDOVER: BuddyHandover,
     Step.VOICEMAIL_REMINDER: SlackPost,
     Step.AUTO_REPLY_ON: AutoReplyOn,
     Step.SLACK_STATUS_ON: SlackStatusOn,
+    Step.VISIT_REQUESTS: VisitRequests,
     Step.SMS_REVIEW: SmsReview,
     Step.AUTO_REPLY_OFF: AutoReplyOff,
     Step.SLACK_STATUS_OFF: SlackStatusOff,
@@ -440,12 +468,13 @@ class Records:
     """What the earlier steps of one absence recorded; None where a step did nothing (yet)."""
 
     calendar_cleanup: CalendarCleanup | None = None
-    team_notice: SlackPost | None = None
+    team_notice: TeamNotice | None = None
     customer_notice: CustomerNotice | None = None
     buddy_handover: BuddyHandover | None = None
     voicemail_reminder: SlackPost | None = None
     auto_reply_on: AutoReplyOn | None = None
     slack_status_on: SlackStatusOn | None = None
+    visit_requests: VisitRequests | None = None
     auto_reply_off: AutoReplyOff | None = None
     slack_status_off: SlackStatusOff | None = None
     return_digest: ReturnDigest | None = None

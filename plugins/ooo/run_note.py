@@ -10,7 +10,7 @@ API: the Task SDK has no call for it.)
 from __future__ import annotations
 
 from ooo.plan import Plan
-from ooo.records import ApprovalAnswer, Records
+from ooo.records import ApprovalAnswer, Records, TeamNotice
 from ooo.team import Team
 from ooo.templates import counted, day_range, local_time, month_day, render
 
@@ -108,6 +108,8 @@ def done_so_far(records: Records, reviews_planned: int) -> list[str]:
         done.append("auto-reply on")
     if records.slack_status_on and records.slack_status_on.status:
         done.append("Slack status set")
+    if records.visit_requests and records.visit_requests.ts:
+        done.append(f"visit requests to the DM ({len(records.visit_requests.requests)})")
     if records.reviews:
         raised = sum(len(r.raised) for r in records.reviews)
         done.append(f"SMS reviews {len(records.reviews)}/{reviews_planned} ({counted(raised, 'text')} raised)")
@@ -127,9 +129,13 @@ def run_note(plan: Plan, answer: ApprovalAnswer | None, records: Records, waitin
     """The note of the absence planned as ``plan`` (changes included)."""
     absence, timeline = plan.absence, plan.timeline
     filed_by = (team.name_of(absence.filed_by) if team else None) or absence.filed_by
+    notice = records.team_notice
+    unknown = [f"The client {absence.client_company} is named as given in the notices: "
+               f"{notice.client_company_unknown}."] \
+        if isinstance(notice, TeamNotice) and notice.client_company_unknown else []
     note = render("run_note.md", absence=absence, timeline=timeline,
                   headline=headline(plan, answer, records, waiting, team), filed_by=filed_by,
                   approval=approval_state(plan, answer, waiting, team),
-                  done=done_so_far(records, len(timeline.reviews)), warnings=plan.warnings,
+                  done=done_so_far(records, len(timeline.reviews)), warnings=[*plan.warnings, *unknown],
                   changes=[c.summary for c in plan.changes if c.kind != "cancelled"], undone=undone).strip()
     return clip(note)

@@ -114,6 +114,7 @@ class Team:
     approvers: tuple[str, ...] = ()  # Airflow logins that may record an approval when filing (approved_by)
     intake: Intake = field(default_factory=Intake)
     customer_notice: CustomerNoticeRule | None = None  # None: customers are not told
+    half_day_split: dt.time = dt.time(12)  # local time a morning ends and an afternoon begins (half days)
 
     def person(self, email: str) -> Person | None:
         wanted = email.strip().lower()
@@ -190,6 +191,7 @@ def parse_team(raw: object, source: str = "team file") -> Team:
             approvers=tuple(str(a).strip().lower() for a in settings.get("approvers") or ()),
             intake=_intake(settings.get("intake")),
             customer_notice=_customer_notice(settings.get("customer_notice"), source),
+            half_day_split=_time(settings.get("half_day_split") or "12:00"),
         )
     except RosterError:
         raise
@@ -240,6 +242,9 @@ def _check_references(team: Team, source: str) -> None:
             if paired is not None and paired.role != "cc":
                 raise RosterError(f"{source}: {p.email}'s cc {p.cc} is a {paired.role}, not a Content Creator "
                                   "(role cc)")
+    if team.half_day_split == dt.time(0):
+        raise RosterError(f"{source}: half_day_split 00:00 leaves a morning no time: give the local time a "
+                          "morning ends, e.g. \"12:00\"")
     missing = {"team_notice", "auto_reply_on", "sms_review", "return_digest"} - set(team.times)
     if missing:
         raise RosterError(f"{source}: times lacks {', '.join(sorted(missing))}")

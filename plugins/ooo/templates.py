@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -107,6 +108,95 @@ def local_time(value: dt.datetime | str, tz: str | None = None) -> str:
     return f"{value:%a %b} {value.day}, {hour}:{value:%M %p %Z}".strip()
 
 
+def clock(value: dt.datetime) -> str:
+    """``12:00``: a local time as the roster writes it (the short forms ops read)."""
+    return f"{value:%H:%M}"
+
+
+def clock_with_zone(value: dt.datetime) -> str:
+    """``12:00 PM MST``: a local time as people read it in a message."""
+    return f"{value.hour % 12 or 12}:{value:%M %p %Z}".strip()
+
+
+def day_count(days: float) -> str:
+    """``5 days``, ``4½ days``, ``½ day``: an absence's length, half days counted as halves."""
+    whole, half = int(days), days % 1 >= 0.5
+    number = (str(whole) if whole else "") + ("½" if half else "") or "0"
+    return f"{number} day{'' if days <= 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class DaysOut:
+    """An absence's days as people read them: whole days, or out from / back at the team's split time.
+
+    Whole days read as they always have (``from Monday, December 7, 2026 to Friday, December 11,
+    2026``, back ``Monday, December 14, 2026``), so a text that is compared again later (the
+    auto-reply, the decline message) is the same for an absence filed before half days.
+    """
+
+    start: dt.date
+    end: dt.date
+    out_from: dt.datetime  # local: the split time on an afternoon off
+    back_at: dt.datetime  # local: the split time on a last morning off
+    return_day: dt.date
+    afternoon: bool  # out from the split on the first day
+    morning: bool  # back at the split on the last day
+
+    @classmethod
+    def of(cls, absence: Any, timeline: Any) -> DaysOut:
+        """From an :class:`~ooo.absence.Absence` and its :class:`~ooo.timeline.Timeline`."""
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(timeline.timezone)
+        return cls(start=absence.start, end=absence.end, out_from=timeline.out_from.astimezone(zone),
+                   back_at=timeline.back_at.astimezone(zone), return_day=timeline.return_day,
+                   afternoon=absence.starts_afternoon, morning=absence.ends_morning)
+
+    @property
+    def halves(self) -> bool:
+        return self.afternoon or self.morning
+
+    def span(self, through: str = "to") -> str:
+        """``from <first day> to <last day>``, halves said: ``from 12:00 PM MST on Monday, December 7,
+        2026 to the morning of Friday, December 11, 2026``; one half day: ``on the morning of ...``."""
+        if self.start == self.end and self.morning:
+            return f"on the morning of {long_date(self.start)} (until {clock_with_zone(self.back_at)})"
+        if self.start == self.end and self.afternoon:
+            return f"on the afternoon of {long_date(self.start)} (from {clock_with_zone(self.out_from)})"
+        last = ("the morning of " if self.morning else "") + long_date(self.end)
+        return f"from {self.first} {through} {last}"
+
+    @property
+    def first(self) -> str:
+        """The first moment out: ``Monday, December 7, 2026``, or ``12:00 PM MST on Monday, ...``."""
+        return (f"{clock_with_zone(self.out_from)} on " if self.afternoon else "") + long_date(self.start)
+
+    @property
+    def back(self) -> str:
+        """The return: ``Monday, December 14, 2026``, or ``Friday, December 11, 2026 at 12:00 PM MST``."""
+        if self.morning:
+            return f"{long_date(self.return_day)} at {clock_with_zone(self.back_at)}"
+        return long_date(self.return_day)
+
+    @property
+    def short_span(self) -> str:
+        """``Mon Dec 7 – Fri Dec 11``; ``Mon Dec 7 from 12:00 – Fri Dec 11``; ``Mon Dec 7 morning``."""
+        first = short_date(self.start) + (f" from {clock(self.out_from)}" if self.afternoon else "")
+        if self.start == self.end and self.halves:
+            return first if self.afternoon else f"{short_date(self.start)} morning"
+        return f"{first} – {short_date(self.end)}{' morning' if self.morning else ''}"
+
+    @property
+    def short_back(self) -> str:
+        """``Mon Dec 14``, or ``Fri Dec 11 at 12:00``."""
+        return short_date(self.return_day) + (f" at {clock(self.back_at)}" if self.morning else "")
+
+
+def days_out(absence: Any, timeline: Any) -> DaysOut:
+    """:meth:`DaysOut.of`, as templates call it."""
+    return DaysOut.of(absence, timeline)
+
+
 def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -117,8 +207,9 @@ def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
         keep_trailing_newline=False,
         finalize=finalize,
     )
-    env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time, month_day=month_day)
-    env.globals.update(counted=counted, day_range=day_range)
+    env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time, month_day=month_day,
+                       day_count=day_count, clock=clock)
+    env.globals.update(counted=counted, day_range=day_range, days_out=days_out)
     return env
 
 

@@ -5,6 +5,12 @@ moments in the employee's time zone. Weekends and the team's holidays are skippe
 times are built with pendulum, so 17:00 stays 17:00 across a DST change (a local time that does
 not exist on a spring-forward day moves forward to the first one that does).
 
+Half days (``start_half``, ``end_half``) move the edges to the team's split time
+(``team.half_day_split``): an afternoon off starts the absence there, a morning off ends it there,
+and every moment tied to the edges follows: the out-of-office block and the auto-reply, the
+approval's deadline, the return steps (never before the return), and the daily reviews (each covers
+only the part of a day out: the return's review covers a last morning).
+
 Two rules from the procedure:
 
 * catch-up: a moment already past when its turn comes runs at once (an absence logged late
@@ -68,15 +74,20 @@ class Review:
 @dataclass(frozen=True)
 class Timeline:
     timezone: str
-    out_from: dt.datetime  # start of the first day out
-    back_at: dt.datetime  # start of the first working day back
+    out_from: dt.datetime  # start of the first day out (the split time on a half first day)
+    back_at: dt.datetime  # start of the first working day back (the split time on a half last day)
     return_day: dt.date
     approval_deadline: dt.datetime
     moments: dict[str, Moment]
     reviews: tuple[Review, ...]
 
     def __getitem__(self, step: str) -> Moment:
-        return self.moments[step]
+        """The step's moment; a step added after this plan was made (a run in flight across a
+        release) has none, and is skipped, saying so."""
+        found = self.moments.get(step)
+        if found is None:
+            return Moment(step=str(step), at=self.out_from, skip="planned before this step existed: not in this plan")
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,11 +140,14 @@ def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
     tz = absence.employee.timezone
     now = _plain(pendulum.instance(now).in_timezone(tz))
     times = team.times
-    midnight = dt.time(0, 0)
-    out_from = local(absence.start, midnight, tz)
-    return_day = team.next_working_day(absence.end)
-    back_at = local(return_day, midnight, tz)
-    digest_at = local(return_day, times["return_digest"], tz)
+    midnight, split = dt.time(0, 0), team.half_day_split
+    out_from = local(absence.start, split if absence.starts_afternoon else midnight, tz)
+    if absence.ends_morning:  # back at the split on the last day
+        return_day, back_at = absence.end, local(absence.end, split, tz)
+    else:
+        return_day = team.next_working_day(absence.end)
+        back_at = local(return_day, midnight, tz)
+    digest_at = max(back_at, local(return_day, times["return_digest"], tz))  # never before the return
     day_before = team.previous_working_day(absence.start)
     unexpected = absence.is_unexpected
     over = "the absence was over before it was logged" if now >= back_at else None
@@ -158,9 +172,12 @@ def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
     add(Step.BUDDY_HANDOVER, notice_at, over)
     no_number = None if absence.employee.justcall_number else "no JustCall number in the roster"
     add(Step.VOICEMAIL_REMINDER, notice_at, over or no_number)
-    out_at = now if unexpected else local(absence.start, times["auto_reply_on"], tz)
-    add(Step.AUTO_REPLY_ON, out_at, over)
-    add(Step.SLACK_STATUS_ON, out_at, over)  # with the auto-reply; Slack clears it at the return moment
+    reply_at = now if unexpected else max(out_from, local(absence.start, times["auto_reply_on"], tz))
+    add(Step.AUTO_REPLY_ON, reply_at, over)
+    add(Step.SLACK_STATUS_ON, reply_at, over)  # with the auto-reply; Slack clears it at the return moment
+    # A client visit: the team's requests reach the employee the morning they leave, with the auto-reply.
+    not_a_visit = None if absence.is_client_visit else f"only for a client visit; this is a {absence.kind} absence"
+    add(Step.VISIT_REQUESTS, reply_at, over or not_a_visit)
     add(Step.AUTO_REPLY_OFF, digest_at)
     add(Step.SLACK_STATUS_OFF, digest_at, over and "no Slack status was set: " + over)
     add(Step.RETURN_DIGEST, digest_at)
@@ -179,12 +196,16 @@ def plan_timeline(absence: Absence, team: Team, now: dt.datetime) -> Timeline:
 def _reviews(
     absence: Absence, team: Team, out_from: dt.datetime, return_day: dt.date, digest_at: dt.datetime, tz: str
 ) -> tuple[Review, ...]:
+    """One review each working day out, of the texts since the last one; then the return's, of the
+    last stretch (a last morning out is the return's to review: back at noon, the day's review is
+    the return's)."""
     reviews: list[Review] = []
     since = out_from
     day = absence.start
-    while day <= absence.end:
+    last = absence.end - dt.timedelta(days=1) if absence.ends_morning else absence.end
+    while day <= last:
         if team.is_working_day(day):
-            at = local(day, team.times["sms_review"], tz)
+            at = max(local(day, team.times["sms_review"], tz), since)  # an afternoon off: from the split
             reviews.append(Review(day=day, at=at, since=since))
             since = at
         day += dt.timedelta(days=1)

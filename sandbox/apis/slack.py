@@ -1,8 +1,8 @@
 """Slack Web API, under /slack/api/<method>.
 
-Methods: ``auth.test``, ``chat.postMessage``, ``conversations.history``, ``conversations.open``,
-``conversations.list``, ``conversations.info``, ``users.lookupByEmail``, ``users.info``,
-``users.profile.get``, ``users.profile.set``.
+Methods: ``auth.test``, ``chat.postMessage``, ``conversations.history``, ``conversations.replies``,
+``conversations.open``, ``conversations.list``, ``conversations.info``, ``users.lookupByEmail``,
+``users.info``, ``users.profile.get``, ``users.profile.set``.
 
 Tokens: the bot's (``xoxb-``, the ``ooo_slack`` connection) and two user tokens (``xoxp-``): the
 workspace admin's (its primary owner, the team's first manager; the optional ``ooo_slack_user``
@@ -23,6 +23,18 @@ with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``; an unknown m
 (``{event_type, event_payload}``) is stored and returned by ``conversations.history`` only with
 ``include_all_metadata``. History pages newest first with ``limit`` and an opaque ``cursor``
 (``response_metadata.next_cursor``).
+
+Threads, as Slack keeps them: a reply (``thread_ts`` set, another message's ``ts``) is not in
+``conversations.history`` unless it was also sent to the channel (``subtype: thread_broadcast``);
+``conversations.replies`` (``channel`` and ``ts`` required; ``ts`` the parent's or any reply's)
+answers the parent first, then the replies oldest first, paged by ``limit`` (default 1000) and
+``cursor``, each reply with ``parent_user_id``; a parent with replies carries ``reply_count``,
+``reply_users``, ``reply_users_count`` and ``latest_reply`` in both methods. A ``ts`` that names no
+message is ``thread_not_found``; a missing one ``invalid_arguments``. The bot reads a thread with
+its history scopes, in a channel it is a member of (``not_in_channel`` otherwise): Slack's method
+page lists the bot scopes ``channels:history`` / ``groups:history`` / ``im:history``, though its
+usage notes say bot tokens may read only DM threads (contradictory; the scopes table is followed
+here, and bots are widely seen reading channel threads: UNCONFIRMED).
 
 Seeded from the team: the team's channels (``team.channels``; the bot is a member), a
 ``#general`` channel the bot is not in (for ``not_in_channel``), every person as a user (the
@@ -56,6 +68,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),
     "chat.postMessage": ("chat:write",),
     "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history", "mpim:history"),
     "conversations.open": ("im:write", "mpim:write"),
     "conversations.list": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
@@ -194,14 +207,20 @@ class SlackApi(Api):
         return next((c for c in self.channels.values() if c["name"] == plain and not c["is_im"]), None)
 
     def add_message(self, channel: str, text: str, user: str | None = None,
-                    metadata: dict[str, Any] | None = None, at: float | None = None) -> str:
-        """A message in ``channel`` (id or name), by ``user`` (default the bot); its ts."""
+                    metadata: dict[str, Any] | None = None, at: float | None = None,
+                    thread_ts: str | None = None) -> str:
+        """A message in ``channel`` (id or name), by ``user`` (default the bot); its ts. With
+        ``thread_ts``: a reply in that message's thread (as a person replies in Slack)."""
         with self.sandbox.lock:
             chan = self._channel(channel)
+            if thread_ts is not None and not any(m["ts"] == thread_ts for m in chan["messages"]):
+                raise KeyError(f"no message {thread_ts} in {channel}")
             ts = self._ts(at)
             message: dict[str, Any] = {"type": "message", "text": text, "ts": ts, "user": user or BOT_USER}
             if (user or BOT_USER) == BOT_USER:
                 message.update(bot_id=BOT_ID, app_id="A0OOOAPP01")
+            if thread_ts is not None:
+                message["thread_ts"] = thread_ts
             if metadata:
                 message["metadata"] = metadata
             chan["messages"].append(message)
@@ -221,6 +240,24 @@ class SlackApi(Api):
 
     def user_id(self, email: str) -> str | None:
         return next((u["id"] for u in self.users.values() if u["profile"]["email"] == email.lower()), None)
+
+    def admin(self, method: str, parts: list[str], body: Any) -> Response | None:
+        """``POST /_sandbox/slack/reply`` ``{"channel", "thread_ts", "user": <email>, "text"}``: a person
+        replies in a thread (the demo's teammate answering a client-visit notice)."""
+        if method != "POST" or parts != ["reply"]:
+            return None
+        fields = ("channel", "thread_ts", "user", "text")
+        if not isinstance(body, dict) or set(body) != set(fields) or not all(
+                isinstance(body[f], str) and body[f] for f in fields):
+            return Response(400, {"error": 'send {"channel", "thread_ts", "user": "<email>", "text"}'})
+        user = self.user_id(body["user"])
+        if user is None:
+            return Response(400, {"error": f"{body['user']} is not a user of this workspace"})
+        try:
+            ts = self.add_message(body["channel"], body["text"], user=user, thread_ts=body["thread_ts"])
+        except (KeyError, SlackError) as exc:
+            return Response(400, {"error": str(exc)})
+        return Response(200, {"ts": ts})
 
     # -- the frame --------------------------------------------------------------------------
     def connection(self, base_url: str) -> dict[str, Any]:
@@ -255,9 +292,10 @@ class SlackApi(Api):
             else:
                 title = f"#{esc(chan['name'])}" + ("" if BOT_USER in chan["members"] else " (bot not a member)")
             rows = "".join(
-                f"<tr><td>{dt.datetime.fromtimestamp(float(m['ts']), dt.timezone.utc):%Y-%m-%d %H:%M:%S}</td>"
+                f"<tr><td>{dt.datetime.fromtimestamp(float(m['ts']), dt.timezone.utc):%Y-%m-%d %H:%M:%S}"
+                f"<br><small>ts {esc(m['ts'])}</small></td>"
                 f"<td>{esc(self.users.get(m.get('user'), {}).get('real_name', m.get('user') or ''))}</td>"
-                f"<td><pre style='white-space:pre-wrap;margin:0'>{esc(m['text'])}</pre></td>"
+                f"<td><pre style='white-space:pre-wrap;margin:0'>{_reply_mark(m)}{esc(m['text'])}</pre></td>"
                 f"<td>{esc(m['metadata']['event_type']) if m.get('metadata') else ''}</td></tr>"
                 for m in chan["messages"])
             out.append(f"<h3>{title} ({len(chan['messages'])})</h3><table><tr><th>ts (UTC)</th><th>from</th>"
@@ -280,6 +318,7 @@ class SlackApi(Api):
         handler = {
             "chat.postMessage": self._post_message,
             "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "conversations.open": self._open,
             "conversations.list": self._list,
             "conversations.info": self._info,
@@ -472,11 +511,63 @@ class SlackApi(Api):
         found = [m for m in reversed(chan["messages"]) if within(m) and in_history(m)]
         page, next_cursor = self._page(found, args, 100)
         with_meta = _truthy(args.get("include_all_metadata"))
-        messages = [json.loads(json.dumps(m if with_meta else {k: v for k, v in m.items() if k != "metadata"}))
-                    for m in page]
+        messages = [self._shown(chan, m, with_meta) for m in page]
         return {"messages": messages, "has_more": bool(next_cursor), "pin_count": 0,
                 "channel_actions_ts": None, "channel_actions_count": 0,
                 "response_metadata": {"next_cursor": next_cursor}}
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        chan = self._member_channel(args.get("channel"))
+        ts = str(args.get("ts") or "").strip()
+        if not ts:
+            raise SlackError("invalid_arguments",  # the newer methods' answer to a missing argument (UNCONFIRMED here)
+                             response_metadata={"messages": ["[ERROR] missing required field: ts"]})
+        given = next((m for m in chan["messages"] if m["ts"] == ts), None)
+        if given is None or given.get("subtype") in ("channel_join", "channel_leave"):
+            raise SlackError("thread_not_found")
+        root = given.get("thread_ts", given["ts"])
+        parent = next((m for m in chan["messages"] if m["ts"] == root), None)
+        if parent is None:
+            raise SlackError("thread_not_found")
+        inclusive = _truthy(args.get("inclusive"))
+        try:
+            oldest = float(args.get("oldest") or 0)
+        except ValueError as exc:
+            raise SlackError("invalid_ts_oldest") from exc
+        try:
+            latest = float(args["latest"]) if args.get("latest") else None
+        except ValueError as exc:
+            raise SlackError("invalid_ts_latest") from exc
+
+        def within(m: dict[str, Any]) -> bool:
+            ts = float(m["ts"])
+            return ((ts >= oldest if inclusive else ts > oldest)
+                    and (latest is None or (ts <= latest if inclusive else ts < latest)))
+
+        # The parent always leads the thread (UNCONFIRMED whether Slack leaves it out when
+        # ``oldest`` is after it); the replies follow, oldest first.
+        thread = [parent, *(m for m in chan["messages"] if m.get("thread_ts") == root and m["ts"] != root
+                            and within(m))]
+        page, next_cursor = self._page(thread, args, MAX_LIMIT)
+        with_meta = _truthy(args.get("include_all_metadata"))
+        return {"messages": [self._shown(chan, m, with_meta) for m in page], "has_more": bool(next_cursor),
+                "response_metadata": {"next_cursor": next_cursor}}
+
+    def _shown(self, chan: dict[str, Any], message: dict[str, Any], with_meta: bool) -> dict[str, Any]:
+        """A message as the history and thread methods answer it: a copy, metadata only when asked,
+        a parent's thread summary, a reply's parent user."""
+        shown = json.loads(json.dumps({k: v for k, v in message.items() if with_meta or k != "metadata"}))
+        root = message.get("thread_ts")
+        replies = [m for m in chan["messages"] if m.get("thread_ts") == message["ts"] and m["ts"] != message["ts"]]
+        if replies:
+            users = list(dict.fromkeys(m["user"] for m in replies))
+            shown.update(thread_ts=message["ts"], reply_count=len(replies), reply_users_count=len(users),
+                         reply_users=users[:5], latest_reply=replies[-1]["ts"], is_locked=False, subscribed=False)
+        elif root and root != message["ts"]:
+            parent = next((m for m in chan["messages"] if m["ts"] == root), None)
+            if parent is not None:
+                shown["parent_user_id"] = parent["user"]
+        return shown
 
     def _open(self, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("channel"):
@@ -558,6 +649,11 @@ def _profile_changes(args: dict[str, Any]) -> dict[str, Any]:
     if len(changes.get("status_text", "")) > STATUS_TEXT_MAX:
         raise SlackError("too_long")
     return changes
+
+
+def _reply_mark(message: dict[str, Any]) -> str:
+    """``↳ `` before a reply in a thread, as the page shows it."""
+    return "↳ " if message.get("thread_ts") not in (None, message["ts"]) else ""
 
 
 def _status_html(profile: dict[str, Any]) -> str:

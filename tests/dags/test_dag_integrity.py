@@ -35,11 +35,13 @@ def test_params_are_the_contract(dagbag):
     contract = {"employee", "start_date", "end_date", "kind", "backup_buddy", "reachable", "note"}
     assert contract <= set(params)
     for added in set(params) - contract:  # additions must not break forms and scripts written to the contract
-        assert params[added] in (None, False), f"{added} must be optional"
+        assert params[added] in (None, False, "full"), f"{added} must be optional"  # "full": a whole day
     schema = {name: params.get_param(name).schema for name in params}
     assert schema["employee"]["format"] == "email"
     assert schema["start_date"]["format"] == schema["end_date"]["format"] == "date"
-    assert schema["kind"]["enum"] == ["planned", "unexpected"]
+    assert schema["kind"]["enum"] == ["planned", "unexpected", "client_visit"]  # design §9 adds client_visit
+    assert (schema["start_half"]["enum"], schema["end_half"]["enum"]) == (["full", "afternoon"], ["full", "morning"])
+    assert "null" in schema["client_company"]["type"]
     assert "null" in schema["backup_buddy"]["type"] and "null" in schema["note"]["type"]
     assert schema["reachable"]["type"] == "boolean"
 
@@ -47,8 +49,8 @@ def test_params_are_the_contract(dagbag):
 def test_steps_run_in_the_procedures_order(dagbag):
     dag = dagbag.dags["ooo_absence"]
     order = ["validate", "approval", "calendar_cleanup", "team_notice", "customer_notice", "buddy_handover",
-             "voicemail_reminder", "auto_reply_on", "slack_status_on", "sms_review", "auto_reply_off",
-             "slack_status_off", "return_digest"]
+             "voicemail_reminder", "auto_reply_on", "slack_status_on", "visit_requests", "sms_review",
+             "auto_reply_off", "slack_status_off", "return_digest"]
     assert set(dag.task_ids) == set(order)
     for before, after in zip(order, order[1:], strict=False):
         upstream = dag.get_task(after).upstream_task_ids

@@ -34,6 +34,7 @@ def test_a_backfilled_absence_runs_every_step_in_timeline_order(absence_dag, con
     assert run.state == "success", states(tis)
     by_id = states(tis)
     assert by_id.pop("approval") == "skipped"  # unexpected: no approval
+    assert by_id.pop("visit_requests") == "skipped"  # not a client visit
     assert set(by_id.values()) == {"success"}, by_id
     timeline = plan_timeline(Absence.from_dict(run_plan(tis)["absence"]), team, dt.datetime.fromisoformat(filed))
     reviews = sorted((t for t in tis if t.task_id == "sms_review"), key=lambda t: t.map_index)
@@ -105,3 +106,24 @@ def test_a_failing_step_alerts_ops_with_the_absence_the_step_and_a_link(absence_
     assert f"{params['start_date']} to {params['end_date']}" in alerts[0]
     assert "/dags/ooo_absence/runs/" in alerts[0] and "calendar_cleanup" in alerts[0]
     assert "credentials for ooo_google were refused" in alerts[0]
+
+
+def test_a_backfilled_client_visit_with_half_days_sends_the_thread_to_the_employee(absence_dag, connections, team):
+    # Filed (and approved in the HR tool) the day before, backfilled: every moment has passed.
+    params = {"employee": MAYA, "start_date": "2026-11-09", "end_date": "2026-11-10", "kind": "client_visit",
+              "client_company": "bigskyoutfitters.com", "start_half": "afternoon", "end_half": "morning",
+              "approved_by": "allison.reed@yellowstonelocal.com"}
+    run, tis = run_absence(absence_dag, params, pendulum.datetime(2026, 11, 6, 16, 0, tz="UTC"))
+    by_id = states(tis)
+    assert run.state == "success", by_id
+    assert by_id["visit_requests"] == "success" and by_id["approval"] == "success"
+    plan = run_plan(tis)["timeline"]
+    assert (plan["out_from"], plan["back_at"]) == ("2026-11-09T12:00:00-07:00", "2026-11-10T12:00:00-07:00")
+    slack = connections.sandbox.api("slack")
+    [notice] = [m for m in slack.messages(team.channels["team_notice"])
+                if (m.get("metadata") or {}).get("event_type") == "ooo_team_notice"]
+    assert "I will be visiting Big Sky Outfitters from 12:00 PM MST on Monday, November 9, 2026" in notice["text"]
+    dms = [m["text"] for m in slack.dm_messages("U02MAYA00") if m.get("bot_id")]
+    assert any(t.startswith(":handshake: *What the team needs from Big Sky Outfitters*") for t in dms)
+    block = next(e for e in effects_of(connections.sandbox, team, MAYA, JORDAN).ooo_events)
+    assert block["summary"] == "Client visit (out of office)"

@@ -70,7 +70,7 @@ def test_an_explicit_buddy_overrides_the_roster(team):
         ("backup_buddy", "ghost@yellowstonelocal.com",
          "backup_buddy ghost@yellowstonelocal.com is not in the Client Services roster."),
         ("backup_buddy", MAYA, "Maya Patel cannot be their own backup buddy"),
-        ("kind", "vacation", "kind must be 'planned' or 'unexpected', not 'vacation'."),
+        ("kind", "vacation", "kind must be 'planned', 'unexpected' or 'client_visit', not 'vacation'."),
         ("reachable", "yes", "reachable must be true or false"),
     ],
 )
@@ -270,3 +270,92 @@ def test_of_two_clashing_absences_the_one_filed_first_stands_whichever_checks_fi
     same = dict.fromkeys(filed, "2026-12-01T10:00:00+00:00")  # the same moment: the run id decides
     assert (filed_before([second], first, same.get), filed_before([first], second, same.get)) == ([second], [])
     assert filed_before([first], second, {}.get) == [first]  # unknown: counts, as before the rule
+
+
+# -- half days ------------------------------------------------------------------------------------
+def test_halves_are_whole_days_unless_given(team):
+    absence = parse_absence(params(), team, NOW)
+    assert (absence.start_half, absence.end_half, absence.has_halves, absence.days_out) == ("full", "full", False, 5)
+    half = parse_absence(params(start_half="afternoon", end_half="morning"), team, NOW)
+    assert (half.starts_afternoon, half.ends_morning, half.days, half.days_out) == (True, True, 5, 4.0)
+    assert Absence.from_dict(half.to_dict()) == half
+
+
+def test_a_plan_filed_before_half_days_reads_as_whole_days(team):
+    raw = parse_absence(params(), team, NOW).to_dict()
+    for key in ("start_half", "end_half", "client_company"):
+        del raw[key]  # what a plan of an earlier release holds
+    old = Absence.from_dict(raw)
+    assert (old.start_half, old.end_half, old.client_company, old.kind) == ("full", "full", "", "planned")
+
+
+@pytest.mark.parametrize(("start_half", "end_half", "days_out"), [("full", "morning", 0.5), ("afternoon", "full", 0.5)])
+def test_a_one_day_absence_can_be_a_morning_or_an_afternoon(team, start_half, end_half, days_out):
+    absence = parse_absence(params(end_date="2026-12-07", start_half=start_half, end_half=end_half), team, NOW)
+    assert absence.days == 1 and absence.days_out == days_out
+
+
+def test_an_afternoon_and_a_morning_on_one_day_is_refused_in_one_sentence(team):
+    found = problems(team, end_date="2026-12-07", start_half="afternoon", end_half="morning")
+    assert found == ["start_half afternoon and end_half morning on the one day 2026-12-07 leave no time out: for a "
+                     "morning off keep start_half full, for an afternoon off keep end_half full."]
+
+
+def test_halves_on_days_that_are_not_working_days_are_refused(team):
+    # Sat Dec 5 .. Thu Dec 24 (a holiday in the sample team).
+    found = problems(team, start_date="2026-12-05", end_date="2026-12-24", start_half="afternoon",
+                     end_half="morning")
+    assert found == [
+        "start_half is afternoon but 2026-12-05 (Saturday) is not a working day: a half day is a working day's; "
+        "set start_half to full.",
+        "end_half is morning but 2026-12-24 (Thursday) is not a working day: a half day is a working day's; "
+        "set end_half to full.",
+    ]
+    # Whole days over the same dates are fine.
+    assert parse_absence(params(start_date="2026-12-05", end_date="2026-12-24"), team, NOW).days == 20
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("start_half", "morning", "start_half must be 'full' or 'afternoon' (out from the team's split time, "
+                                  "12:00), not 'morning'."),
+        ("end_half", "afternoon", "end_half must be 'full' or 'morning' (back at the team's split time, 12:00), "
+                                  "not 'afternoon'."),
+        ("end_half", True, "end_half must be 'full' or 'morning' (back at the team's split time, 12:00), not True."),
+    ],
+)
+def test_a_half_that_is_not_one_is_refused(team, field, value, message):
+    assert problems(team, **{field: value}) == [message]
+
+
+# -- client visits --------------------------------------------------------------------------------
+@pytest.mark.parametrize("given", ["bigskyoutfitters.com", "https://www.bigskyoutfitters.com/about", "9100001"])
+def test_a_client_visit_names_the_company_by_id_or_domain(team, given):
+    visit = parse_absence(params(kind="client_visit", client_company=f" {given} "), team, NOW)
+    assert visit.is_client_visit and not visit.is_unexpected and visit.client_company == given
+    assert Absence.from_dict(visit.to_dict()) == visit
+
+
+@pytest.mark.parametrize(
+    ("kind", "company", "message"),
+    [
+        ("client_visit", None, "client_company is missing: a client visit names the HubSpot company visited, by its "
+                               "id or its domain (e.g. bigskyoutfitters.com)."),
+        ("client_visit", "Big Sky Outfitters", "client_company 'Big Sky Outfitters' is neither a HubSpot company id "
+                                               "(digits) nor a domain (e.g. bigskyoutfitters.com)."),
+        ("client_visit", 42, "client_company 42 is neither a HubSpot company id (digits) nor a domain "
+                             "(e.g. bigskyoutfitters.com)."),
+        ("planned", "bigskyoutfitters.com", "client_company is only for kind 'client_visit': clear it, or choose "
+                                            "that kind."),
+    ],
+)
+def test_a_client_company_that_does_not_fit_is_refused(team, kind, company, message):
+    assert problems(team, kind=kind, client_company=company) == [message]
+
+
+def test_a_client_visit_is_planned_so_it_cannot_start_in_the_past(team):
+    found = problems(team, kind="client_visit", client_company="bigskyoutfitters.com", start_date="2026-11-20",
+                     end_date="2026-11-20")
+    assert found == ["A planned absence cannot start in the past (2026-11-20 is before 2026-11-23 in "
+                     "America/Denver); log it as unexpected instead."]

@@ -180,3 +180,46 @@ def test_debug_shows_the_traceback(monkeypatch):
 
     with pytest.raises(requests.ConnectionError):
         main(["--debug", "cancel", "--run-id", RUN, "--api", "http://127.0.0.1:9"])
+
+
+def test_half_days_and_a_client_visit_from_the_shell(capsys):
+    code, out, _ = plan(capsys, "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-08", "--kind",
+                        "client_visit", "--client-company", "bigskyoutfitters.com", "--start-half", "afternoon",
+                        "--end-half", "morning", "--now", NOW)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == ("Maya Patel (maya.patel@yellowstonelocal.com, CSM): client visit to bigskyoutfitters.com, "
+                        "Monday, December 7, 2026 from 12:00 to Tuesday, December 8, 2026 until 12:00 (1 day)")
+    assert lines[1].endswith("Back on Tuesday, December 8, 2026 at 12:00.")
+    [requests] = [line for line in lines if " visit_requests " in line]
+    assert requests.startswith("Mon 2026-12-07 12:00 MST") and "scheduled" in requests
+    code, out, _ = plan(capsys, "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-07",
+                        "--start-half", "afternoon", "--end-half", "morning", "--now", NOW, "--format", "json")
+    assert code == 2 and "leave no time out" in json.loads(out)["rejected"][0]
+
+
+def test_the_json_says_the_halves_and_the_client(capsys):
+    code, out, _ = plan(capsys, "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-11", "--kind",
+                        "client_visit", "--client-company", "9100001", "--end-half", "morning", "--now", NOW,
+                        "--format", "json")
+    shown = json.loads(out)
+    assert code == 0 and (shown["start_half"], shown["end_half"], shown["client_company"]) == ("full", "morning",
+                                                                                               "9100001")
+    assert (shown["out_from"], shown["back_at"]) == ("2026-12-07T00:00:00-07:00", "2026-12-11T12:00:00-07:00")
+    assert shown["return_date"] == "2026-12-11"
+
+
+def test_trigger_sends_the_new_params(monkeypatch):
+    sent = {}
+
+    class Api:
+        def trigger_absence(self, params, logical_date=None):
+            sent.update(params)
+            return {"dag_run_id": "r", "state": "queued"}
+
+    monkeypatch.setattr(cli, "_api", lambda args: Api())
+    assert main(["trigger", "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-08", "--kind",
+                 "client_visit", "--client-company", "bigskyoutfitters.com", "--start-half", "afternoon"]) == 0
+    assert (sent["kind"], sent["client_company"], sent["start_half"]) == ("client_visit", "bigskyoutfitters.com",
+                                                                          "afternoon")
+    assert "end_half" not in sent  # left out: the DAG's default (a whole last day)

@@ -33,4 +33,5 @@ def test_event_ids_are_valid_calendar_ids():
 def test_slack_event_types_are_the_ones_in_channels_today():
     assert {e.value for e in keys.SlackEvent} == {
         "ooo_team_notice", "ooo_buddy_handover", "ooo_voicemail_reminder", "ooo_approval_request", "ooo_not_approved",
-        "ooo_sms_alert", "ooo_absence_cancelled", "ooo_absence_back_early", "ooo_failure_alert", "ooo_cc_notice"}
+        "ooo_sms_alert", "ooo_absence_cancelled", "ooo_absence_back_early", "ooo_failure_alert", "ooo_cc_notice",
+        "ooo_visit_requests"}

@@ -191,8 +191,9 @@ def test_a_dry_runs_note_says_nothing_changed_and_fits_airflows_limit(make_absen
     absence = make_absence(start="2026-12-01", end="2026-12-30")  # the longest the team allows
     note = dry_run_note(preview(absence, plan_timeline(absence, team, FILED), FILED))
     assert note.startswith("**Dry run**, nothing was changed: Maya Patel (planned) out Tue Dec 1 – Wed Dec 30")
-    assert "team\\_notice, scheduled" in note  # Markdown-escaped
+    assert "Mon Nov 30, 3:00 PM MST: team\\_notice; customer\\_notice; buddy\\_handover" in note  # Markdown-escaped
     assert "SMS reviews: 21," in note  # 20 working days out (Dec 24, 25 are holidays), and the return morning
+    assert note.endswith("slack\\_status\\_off; return\\_digest")  # every step, none clipped
     assert len(note) <= 1000
 
 

@@ -173,7 +173,7 @@ def test_a_backfill_requested_before_the_absence_reaches_every_moment_in_order(m
     requested = pendulum.datetime(2026, 11, 2, 15, 0, tz="UTC")
     t = plan(make_absence, team, now=requested, kind="unexpected", start="2026-11-02", end="2026-11-06")
     assert all(m.skip is None for name, m in t.moments.items()
-               if name not in ("approval", "handover_meeting", "coverage_review"))
+               if name not in ("approval", "handover_meeting", "coverage_review", "visit_requests"))
     late = pendulum.datetime(2026, 11, 23, tz="UTC")
     assert all(m.is_late(late) for m in t.moments.values())
 
@@ -203,3 +203,91 @@ def test_approval_asked_on_the_first_day_lasts_until_its_end(make_absence, team)
 def test_round_trips_through_xcom_json(make_absence, team):
     t = plan(make_absence, team)
     assert Timeline.from_dict(t.to_dict()) == t
+
+
+# -- half days --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("employee", "start", "end", "out_from", "back_at", "days"),
+    [
+        # Denver, over the US fall back (Sun 2026-11-01): out Fri afternoon (MDT), back Tue noon (MST).
+        (MAYA, "2026-10-30", "2026-11-03", "Fri 2026-10-30 12:00 -0600", "Tue 2026-11-03 12:00 -0700",
+         ["2026-10-30", "2026-11-02"]),
+        # London, over the European spring forward (Sun 2027-03-28): GMT out, BST back.
+        (SAM, "2027-03-26", "2027-03-30", "Fri 2027-03-26 12:00 +0000", "Tue 2027-03-30 12:00 +0100",
+         ["2027-03-26", "2027-03-29"]),
+    ],
+)
+def test_half_days_move_the_edges_to_the_split_across_dst(make_absence, team, employee, start, end, out_from,
+                                                          back_at, days):
+    now = pendulum.datetime(2026, 10, 1, tz="UTC")
+    t = plan(make_absence, team, now=now, employee=employee, start=start, end=end, start_half="afternoon",
+             end_half="morning")
+    assert (wall(t.out_from), wall(t.back_at)) == (out_from, back_at)
+    assert t.return_day == dt.date.fromisoformat(end)  # back on the last day, at noon
+    # The auto-reply (and the visit's requests) from the split; the approval must come by then.
+    assert t["auto_reply_on"].at == t["visit_requests"].at == t.approval_deadline == t.out_from
+    # Back at noon: the return steps at the split, not the roster's 08:30 (before the return).
+    assert t["auto_reply_off"].at == t["return_digest"].at == t.back_at
+    # Each review covers only the part of a day out: the first from the split, the last morning by the return's.
+    assert [r.day.isoformat() for r in t.reviews[:-1]] == days
+    assert t.reviews[0].since == t.out_from and wall(t.reviews[0].at).endswith("17:00 " + out_from[-5:])
+    final = t.reviews[-1]
+    assert final.final and final.day == t.return_day and final.at == t.back_at
+    assert final.since == t.reviews[-2].at
+    assert all(b.since == a.at for a, b in zip(t.reviews, t.reviews[1:], strict=False))  # no gap, no overlap
+    # The notices stay on the working day before, at the roster's time.
+    assert wall(t["team_notice"].at).endswith("15:00 " + out_from[-5:])
+
+
+def test_a_morning_off_is_reviewed_once_on_return_and_an_afternoon_off_the_same_evening(make_absence, team):
+    morning = plan(make_absence, team, employee=PRIYA, start="2026-12-07", end="2026-12-07", end_half="morning")
+    assert (wall(morning.out_from), wall(morning.back_at)) == ("Mon 2026-12-07 00:00 +0530",
+                                                               "Mon 2026-12-07 12:00 +0530")
+    assert [(r.label, wall(r.since), wall(r.at)) for r in morning.reviews] == [
+        ("2026-12-07 (return morning)", "Mon 2026-12-07 00:00 +0530", "Mon 2026-12-07 12:00 +0530")]
+    assert wall(morning["auto_reply_on"].at) == "Mon 2026-12-07 00:00 +0530"
+
+    afternoon = plan(make_absence, team, employee=PRIYA, start="2026-12-07", end="2026-12-07",
+                     start_half="afternoon")
+    assert (wall(afternoon.out_from), wall(afternoon.back_at)) == ("Mon 2026-12-07 12:00 +0530",
+                                                                   "Tue 2026-12-08 00:00 +0530")
+    assert [(r.label, wall(r.since), wall(r.at)) for r in afternoon.reviews] == [
+        ("2026-12-07", "Mon 2026-12-07 12:00 +0530", "Mon 2026-12-07 17:00 +0530"),
+        ("2026-12-08 (return morning)", "Mon 2026-12-07 17:00 +0530", "Tue 2026-12-08 08:30 +0530")]
+
+
+def test_the_split_is_the_teams(make_absence, team):
+    import dataclasses
+
+    late_split = dataclasses.replace(team, half_day_split=dt.time(13, 30))
+    absence = make_absence(start="2026-12-07", end="2026-12-08", start_half="afternoon", end_half="morning")
+    t = plan_timeline(absence, late_split, absence.requested_at)
+    assert (wall(t.out_from), wall(t.back_at)) == ("Mon 2026-12-07 13:30 -0700", "Tue 2026-12-08 13:30 -0700")
+    # A split after the review's time: the day's review waits for the afternoon to begin.
+    evening = dataclasses.replace(team, half_day_split=dt.time(18))
+    t = plan_timeline(absence, evening, absence.requested_at)
+    assert wall(t.reviews[0].at) == "Mon 2026-12-07 18:00 -0700" and t.reviews[0].since == t.out_from
+
+
+def test_whole_days_are_as_they_were(make_absence, team):
+    t = plan(make_absence, team, start="2026-12-07", end="2026-12-11")
+    assert (wall(t.out_from), wall(t.back_at)) == ("Mon 2026-12-07 00:00 -0700", "Mon 2026-12-14 00:00 -0700")
+
+
+# -- client visits ----------------------------------------------------------------------------------
+def test_visit_requests_go_with_the_auto_reply_and_only_for_a_client_visit(make_absence, team):
+    visit = plan(make_absence, team, kind="client_visit", client_company="bigskyoutfitters.com")
+    assert visit["visit_requests"].skip is None and visit["visit_requests"].at == visit["auto_reply_on"].at
+    assert visit["approval"].skip is None  # approved like a planned absence
+    assert wall(visit["team_notice"].at) == "Fri 2026-12-04 15:00 -0700"
+    for kind in ("planned", "unexpected"):
+        other = plan(make_absence, team, kind=kind)
+        assert other["visit_requests"].skip == f"only for a client visit; this is a {kind} absence"
+
+
+def test_a_plan_made_before_a_step_existed_skips_it(make_absence, team):
+    raw = plan(make_absence, team).to_dict()
+    del raw["moments"]["visit_requests"]  # a run filed under the release before client visits
+    old = Timeline.from_dict(raw)
+    assert old["visit_requests"].skip == "planned before this step existed: not in this plan"
+    assert "visit_requests" not in old.moments

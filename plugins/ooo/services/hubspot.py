@@ -34,8 +34,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from ooo.domains import web_domain
 from ooo.services._http import HttpApiError, JsonHttp
 from ooo.services.errors import ServiceError
 from ooo.services.once import write_once
@@ -145,13 +145,6 @@ def _person(pair: tuple[str, str]) -> dict[str, str]:
     name, address = pair
     first, _, last = (name or "").strip().partition(" ")
     return {"email": address.strip(), "firstName": first, "lastName": last.strip()}
-
-
-def _domain(given: str) -> str | None:
-    """``example.com`` from a domain, ``www.`` domain or URL; None when it is not one."""
-    host = urlsplit(given if "//" in given else f"//{given}").hostname or ""
-    host = host.lower().removeprefix("www.")
-    return host if re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host) else None
 
 
 def _iso(at: dt.datetime) -> str:
@@ -300,7 +293,7 @@ class HubSpotClient:
                 if exc.status == 404:
                     return None
                 raise
-        domain = _domain(given)
+        domain = web_domain(given)
         if domain is None:
             raise ValueError(f"{id_or_domain!r} is neither a HubSpot company id (digits) nor a domain (example.com)")
         found = self._search("crm/v3/objects/companies/search", {

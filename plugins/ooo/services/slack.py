@@ -2,7 +2,7 @@
 
 Connection: ``conn_type`` ``slack``, ``password`` = the bot token (``xoxb-…``); extra ``base_url``
 only to point at the sandbox. Scopes: ``chat:write`` (post), ``channels:history`` and
-``groups:history`` / ``im:history`` (find earlier posts), ``channels:read`` (channel names to
+``groups:history`` / ``im:history`` (find earlier posts; read a thread's replies), ``channels:read`` (channel names to
 ids), ``im:write`` (open DMs), ``users:read`` + ``users:read.email`` (look people up by email).
 
 Throttling: 429s are retried by slack_sdk's ``RateLimitErrorRetryHandler`` (it sleeps
@@ -173,6 +173,23 @@ class SlackClient:
             if not cursor:
                 return
 
+    def replies(self, channel: str, ts: str) -> Iterator[dict[str, Any]]:
+        """A thread: its parent (``ts``) first, then every reply, oldest first, every page
+        (``conversations.replies``; the history scopes of the channel's kind)."""
+        channel_id = self.channel_id(channel)
+        cursor: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"channel": channel_id, "ts": ts, "limit": self.page_size,
+                                      "include_all_metadata": True}
+            if cursor:
+                kwargs["cursor"] = cursor
+            page = self._call("conversations.replies", channel,
+                              lambda args=kwargs: self.client.conversations_replies(**args))
+            yield from page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
     def messages_with_metadata(self, channel: str, event_type: str,
                                oldest: float | None = None) -> list[dict[str, Any]]:
         """Messages in ``channel`` whose metadata has ``event_type``, newest first."""
@@ -286,6 +303,9 @@ def _explain(code: str, method: str, subject: str, conn_id: str, needed: str | N
         where = "the app's User Token Scopes" if (needed or "").startswith("users.profile") else "the app"
         return (f"The Slack token in {conn_id} lacks the scope {needed or '(see the README)'} that {method} needs: "
                 f"add it to {where}, reinstall the app and update the token in {conn_id}.")
+    if code == "thread_not_found":
+        return (f"Slack found no such message to read the thread of in {subject} (was it deleted?). "
+                f"[{method}: thread_not_found]")
     if code in ("users_not_found", "user_not_found"):
         return (f"No Slack user was found for {subject}: check the email in the team file or add the "
                 f"person's slack_id there. [{method}: {code}]")

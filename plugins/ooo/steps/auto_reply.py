@@ -13,7 +13,7 @@ from typing import Any
 
 from ooo.records import AutoReplyOff, AutoReplyOn
 from ooo.steps.context import StepContext
-from ooo.templates import render, split_subject
+from ooo.templates import days_out, render, split_subject
 
 #: Fields compared to decide whether the responder is already as wanted (Gmail sanitises the HTML,
 #: so it is not compared).
@@ -30,9 +30,10 @@ def _epoch_ms(moment: dt.datetime) -> str:
 
 def desired_settings(ctx: StepContext) -> dict[str, Any]:
     absence = ctx.absence
-    context = {"employee": absence.employee, "buddy": absence.buddy, "return_day": ctx.timeline.return_day,
+    context = {"employee": absence.employee, "buddy": absence.buddy, "back": days_out(absence, ctx.timeline).back,
                "support_email": ctx.team.support_email, "company": ctx.team.company,
-               "expected": absence.is_unexpected}  # out sick: the return date is a guess
+               "expected": absence.is_unexpected,  # out sick: the return date is a guess
+               "visit": absence.is_client_visit}  # visiting a client, not on leave (the client is not named)
     subject, text = split_subject(render("auto_reply.txt", **context))
     return {
         "enableAutoReply": True,

@@ -17,7 +17,7 @@ from ooo.steps.context import StepContext
 from ooo.steps.hubspot_log import Logged, log_to_clients
 from ooo.steps.mail import automated_email, send_once
 from ooo.team import Team
-from ooo.templates import local_time, long_date, render, split_subject
+from ooo.templates import days_out, local_time, long_date, render, split_subject
 from ooo.times import event_time
 
 
@@ -38,7 +38,8 @@ def client_guests(event: Mapping[str, Any], team: Team) -> list[dict[str, Any]]:
 
 def about_the_absence(ctx: StepContext) -> dict[str, Any]:
     """What every note about the absence is written from."""
-    return {"absence": ctx.absence, "return_day": ctx.timeline.return_day, "company": ctx.team.company}
+    return {"absence": ctx.absence, "return_day": ctx.timeline.return_day, "company": ctx.team.company,
+            "days": days_out(ctx.absence, ctx.timeline)}
 
 
 def to_clients(ctx: StepContext, event: Mapping[str, Any], external: list[dict[str, Any]], when: str) -> dict[str, Any]:

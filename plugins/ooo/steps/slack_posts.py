@@ -17,7 +17,7 @@ from ooo.records import SlackPost
 from ooo.services.once import write_once
 from ooo.steps.context import StepContext
 from ooo.team import Person
-from ooo.templates import Mrkdwn, render, slack_escape
+from ooo.templates import Mrkdwn, days_out, render, slack_escape
 
 
 def post_once(ctx: StepContext, channel: str, event_type: SlackEvent, text: str, what: str,
@@ -105,4 +105,5 @@ def tell_team_and_buddy(ctx: StepContext, event_type: SlackEvent, template: str,
 def change_facts(ctx: StepContext) -> dict[str, Any]:
     """What a note about a change to the absence (a cancel, a return earlier) is written from."""
     return {"absence": ctx.absence, "return_day": ctx.timeline.return_day,
-            "employee_mention": mention(ctx, ctx.absence.employee), "started": ctx.now >= ctx.timeline.out_from}
+            "days": days_out(ctx.absence, ctx.timeline), "employee_mention": mention(ctx, ctx.absence.employee),
+            "started": ctx.now >= ctx.timeline.out_from}

@@ -23,7 +23,7 @@ from ooo.records import ReviewedText, SmsReview
 from ooo.services.once import write_once
 from ooo.steps.context import StepContext
 from ooo.steps.slack_posts import history_floor, mention
-from ooo.templates import local_time, render
+from ooo.templates import days_out, local_time, render
 
 if TYPE_CHECKING:
     from ooo.services.justcall import Text
@@ -97,7 +97,7 @@ def _raise(ctx: StepContext, unanswered: list[tuple[Text, ReviewedText]]) -> lis
     raised = []
     for text, entry in unanswered:
         message = render(
-            "sms_alert.slack", absence=ctx.absence, return_day=ctx.timeline.return_day,
+            "sms_alert.slack", absence=ctx.absence, back=days_out(ctx.absence, ctx.timeline).back,
             justcall_number=text.justcall_number, contact_name=text.contact_name,
             contact_number=text.contact_number, when=local_time(text.at, ctx.absence.employee.timezone),
             excerpt=entry.excerpt, buddy=buddy, label=review.label)

@@ -275,3 +275,59 @@ def test_sandbox_speaks_slacks_profile_wire_format(connections, slack):
                                        "extra": {"base_url": connections.url + "/slack/api/"}}
     page = requests.get(connections.url + "/", timeout=5).text
     assert ":sunny: Back Monday" in page
+
+
+# -- threads (conversations.replies) ---------------------------------------------------------------
+def test_replies_read_a_whole_thread_parent_first_page_by_page(connections, slack):
+    channel = slack.channel_by_name(NOTICE)["id"]
+    base = time.time() - 3600
+    parent = slack.add_message(channel, "notice", at=base)
+    for i in range(5):
+        slack.add_message(channel, f"reply {i}", user=MAYA_ID if i % 2 else JORDAN_ID, thread_ts=parent,
+                          at=base + 1 + i)
+    slack.add_message(channel, "chatter after", user=MAYA_ID, at=base + 10)
+    client = SlackClient(page_size=2)
+    thread = list(client.replies(NOTICE, parent))
+    assert [m["text"] for m in thread] == ["notice", "reply 0", "reply 1", "reply 2", "reply 3", "reply 4"]
+    assert len(_requests(connections, "conversations.replies")) == 3  # 6 messages, 2 a page
+    head = thread[0]
+    assert (head["reply_count"], head["reply_users_count"], head["latest_reply"]) == (5, 2, thread[-1]["ts"])
+    assert set(head["reply_users"]) == {MAYA_ID, JORDAN_ID}
+    assert all(m["thread_ts"] == parent and m["parent_user_id"] == head["user"] for m in thread[1:])
+    # A reply's ts names the same thread; the replies are not in the channel's history.
+    assert [m["text"] for m in client.replies(NOTICE, thread[3]["ts"])] == [m["text"] for m in thread]
+    in_history = [m["text"] for m in client.history(NOTICE, oldest=base - 1)]
+    assert "notice" in in_history and "chatter after" in in_history
+    assert not [t for t in in_history if t.startswith("reply")]
+
+
+def test_sandbox_speaks_slacks_replies_wire_format(connections, slack):
+    url = connections.url + "/slack/api/conversations.replies"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    channel = slack.channel_by_name(NOTICE)["id"]
+    parent = slack.add_message(channel, "notice", metadata={"event_type": "ooo_team_notice",
+                                                            "event_payload": {"key": "k"}})
+    slack.add_message(channel, "a reply", user=MAYA_ID, thread_ts=parent)
+    body = requests.get(url, params={"channel": channel, "ts": parent}, headers=auth).json()
+    assert body["ok"] and body["has_more"] is False and body["response_metadata"] == {"next_cursor": ""}
+    assert "metadata" not in body["messages"][0]  # only with include_all_metadata
+    body = requests.get(url, params={"channel": channel, "ts": parent, "include_all_metadata": "true", "limit": 1},
+                        headers=auth).json()
+    assert body["messages"][0]["metadata"]["event_type"] == "ooo_team_notice" and body["has_more"] is True
+    assert requests.get(url, params={"channel": channel, "ts": "1.000001"}, headers=auth).json() == \
+        {"ok": False, "error": "thread_not_found"}
+    missing = requests.get(url, params={"channel": channel}, headers=auth).json()
+    assert missing["ok"] is False and missing["error"] == "invalid_arguments"
+    assert requests.get(url, params={"channel": "#general", "ts": parent}, headers=auth).json()["error"] == \
+        "not_in_channel"
+    assert requests.get(url, params={"channel": "C0NOSUCH1", "ts": parent}, headers=auth).json()["error"] == \
+        "channel_not_found"
+    scopes = requests.get(url, params={"channel": channel, "ts": parent},
+                          headers={"Authorization": f"Bearer {MEMBER_USER_TOKEN}"}).json()
+    assert (scopes["error"], scopes["needed"]) == ("missing_scope", "channels:history")
+
+
+def test_a_thread_that_is_gone_says_so(connections, slack):
+    with pytest.raises(SlackError, match="no such message") as caught:
+        list(SlackClient().replies(NOTICE, "1.000001"))
+    assert caught.value.code == "thread_not_found" and not caught.value.transient

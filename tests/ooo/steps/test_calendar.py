@@ -281,3 +281,27 @@ def test_a_block_made_by_an_earlier_try_is_kept_when_an_own_event_appears_meanwh
     again = calendar_cleanup(step_context(absence))
 
     assert (again.ooo_event_id, again.ooo_event_adopted) == (first.ooo_event_id, False)
+
+
+def test_half_days_block_only_the_time_out_and_leave_the_other_half_alone(google, make_absence, step_context):
+    # Mon 7 from noon to Tue 8 until noon: the Monday-morning and Tuesday-afternoon calls stand.
+    for event_id_, day, hour in (("call0709", 7, 9), ("call0715", 7, 15), ("call0810", 8, 10), ("call0814", 8, 14)):
+        google.add_event(MAYA, {**slot(day, hour), "id": event_id_, "summary": f"Client call {event_id_}",
+                                "attendees": [{"email": HANNAH, "displayName": "Hannah Ortiz"}]})
+    absence = make_absence(start="2026-12-07", end="2026-12-08", start_half="afternoon", end_half="morning",
+                           kind="client_visit", client_company="bigskydental.com")
+
+    record = calendar_cleanup(step_context(absence))
+
+    block = google.get_event(MAYA, record.ooo_event_id)
+    assert block["summary"] == "Client visit (out of office)"
+    assert dt.datetime.fromisoformat(block["start"]["dateTime"]) == dt.datetime(2026, 12, 7, 12, tzinfo=DENVER)
+    assert dt.datetime.fromisoformat(block["end"]["dateTime"]) == dt.datetime(2026, 12, 8, 12, tzinfo=DENVER)
+    assert block["outOfOfficeProperties"]["declineMessage"] == (
+        "I'm visiting a client until Tuesday, December 8, 2026 at 12:00 PM MST. Jordan Reyes "
+        "(jordan.reyes@yellowstonelocal.com) is my backup buddy in the meantime.")
+    assert sorted(m.id for m in record.declined) == ["call0715", "call0810"]
+    [note, _] = sorted(google.sent(), key=lambda m: m["subject"])
+    assert "I will be visiting a client from 12:00 PM MST on Monday, December 7, 2026 through the morning of " \
+           "Tuesday, December 8, 2026" in note["text"]
+    assert "I'm back on Tuesday, December 8, 2026 at 12:00 PM MST." in note["text"]

@@ -28,7 +28,8 @@ def test_team_notice_posted_once_with_mentions_and_escaped_note(connections, sla
             in text)
     assert "<script>" not in text and text.count("<@") == 3  # Sam twice, Priya once; none from the note
     assert record == {"channel": slack.channel_by_name(NOTICE)["id"], "ts": posted[0]["ts"], "posted": True,
-                      "user": None, "skipped": None}
+                      "user": None, "skipped": None,  # not a client visit: no company
+                      "client_company_id": None, "client_company": None, "client_company_unknown": None}
     assert posted[0]["metadata"]["event_type"] == "ooo_team_notice"
 
     again = team_notice(step_context(absence)).to_dict()  # a retry, or a re-run with new clients
@@ -66,8 +67,8 @@ def test_buddy_handover_dm_once_with_cover_rules_and_meetings(connections, slack
     dms = slack.dm_messages("U02JORDAN")
     assert len(dms) == 1 and record["channel"].startswith("D") and record["ts"] == dms[0]["ts"]
     text = dms[0]["text"]
-    assert text.startswith("Hi Jordan! You are <@U02MAYA00>'s backup buddy while Maya is out, Thursday, January 14, "
-                           "2027 through Tuesday, January 19, 2027 (back on Wednesday, January 20, 2027).")
+    assert text.startswith("Hi Jordan! You are <@U02MAYA00>'s backup buddy while Maya is out from Thursday, "
+                           "January 14, 2027 through Tuesday, January 19, 2027 (back on Wednesday, January 20, 2027).")
     assert "like adding a special, or a website that is down" in text
     assert "ask the client to wait until Maya returns" in text
     assert "support tags you in the HubSpot Conversations inbox" in text
