@@ -37,12 +37,17 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from airflow.providers.google.suite.hooks.calendar import GoogleCalendarHook
 from google.auth.exceptions import GoogleAuthError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from ooo.services._deferred import deferring
 from ooo.services.errors import ServiceError
+
+# Secret Manager's client (grpc, protobuf): for keys kept in Secret Manager (``key_secret_name``), which
+# the ooo_google connection does not use; imported if one ever does.
+with deferring("airflow.providers.google.cloud._internal_client.secret_manager_client"):
+    from airflow.providers.google.suite.hooks.calendar import GoogleCalendarHook
 
 log = logging.getLogger(__name__)
 
