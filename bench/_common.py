@@ -50,13 +50,24 @@ def machine() -> dict[str, Any]:
 
     return {"cpus": os.cpu_count(), "ram": mem, "python": platform.python_version(),
             "airflow": airflow.__version__, "platform": platform.platform(terse=True),
-            "loadavg_at_start": [round(x, 2) for x in load],
+            "loadavg_at_start": [round(x, 2) for x in load], "commit": commit(),
             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def commit() -> str:
+    """The code measured: ``OOO_BENCH_COMMIT`` (a run from an exported copy), else the checkout's HEAD,
+    ``+changes`` when it has uncommitted ones."""
+    if os.environ.get("OOO_BENCH_COMMIT"):
+        return os.environ["OOO_BENCH_COMMIT"]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True)
+    return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
 
 
 def print_machine(info: dict[str, Any]) -> None:
     print(f"machine: {info['cpus']} CPUs, {info['ram']} RAM, Python {info['python']}, Airflow {info['airflow']}, "
-          f"load average at start {info['loadavg_at_start']}, {info['at']}")
+          f"load average at start {info['loadavg_at_start']}, {info['at']}, code {info['commit']}")
 
 
 def save(name: str, result: dict[str, Any]) -> Path:

@@ -294,9 +294,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     info = machine()
     print_machine(info)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    result: dict[str, Any] = {"machine": info, "args": vars(args), "commit": commit,
+    result: dict[str, Any] = {"machine": info, "args": vars(args),
                               "command": "bench/bench_step_cost.py " + " ".join(argv or sys.argv[1:])}
     t_all = time.monotonic()
     bundles = json.dumps([
