@@ -4,7 +4,7 @@ Shared by bench_step_cost.py (one step at a time) and bench_waiting.py (the trig
 
 Roles, from the process tree of each component the stack started:
 
-* ``scheduler``: the scheduler process and its helpers (not the executor's workers);
+* ``scheduler``: the scheduler process and its helpers (its forkserver too; not the executor's workers);
 * ``supervisor``: the LocalExecutor's workers, each of which supervises one task process at a time
   (Airflow's Task SDK supervisor: it forwards the task's calls to the execution API);
 * ``task``: the task processes the workers fork (those alive, and those ended: a worker reaps its
@@ -82,7 +82,8 @@ class StackCpu:
         return out
 
     def _scheduler(self, root: int, kids: dict[int, list[int]], out: dict[str, float]) -> None:
-        workers = {pid for pid in kids.get(root, []) if _title(pid).startswith(WORKER_TITLE)}
+        # The workers are the scheduler's children, or its forkserver's (``mp_start_method = forkserver``).
+        workers = {pid for pid in _tree(root, kids) if _title(pid).startswith(WORKER_TITLE)}
         for pid in _tree(root, kids, skip=workers):
             stat = _stat(pid)
             if stat:

@@ -73,10 +73,10 @@ STEPS = tuple(STEP_MODULES)
 # -- imports, in a fresh process ------------------------------------------------------------------
 _IMPORT_PROBE = """
 import sys, time, importlib
-# What a task process has when it starts: it is forked from the LocalExecutor's worker, itself
-# forked from the scheduler.
-import airflow.jobs.scheduler_job_runner, airflow.executors.local_executor
-import airflow.sdk.execution_time.supervisor, airflow.sdk.execution_time.task_runner
+# What a task process has when it starts: what the LocalExecutor's worker it is forked from has (the
+# scheduler's modules, or what its forkserver preloaded) and the Task SDK's runtime.
+for name in {base!r}:
+    importlib.import_module(name)
 from airflow.dag_processing.dagbag import DagBag
 sys.path.insert(0, {dags!r})
 t = time.process_time(); DagBag(dag_folder={dag!r})
@@ -90,10 +90,20 @@ print(parse, time.process_time() - t, len(set(sys.modules) - before))
 """
 
 
+def task_process_base(env: dict[str, str]) -> list[str]:
+    """The modules a task process has before it parses its DAG file, as the stack starts it."""
+    runtime = ["airflow.sdk.execution_time.supervisor", "airflow.sdk.execution_time.task_runner"]
+    if env.get("AIRFLOW__SCHEDULER__MP_START_METHOD") == "forkserver":
+        preload = env.get("AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD", "")
+        return [m.strip() for m in preload.split(",") if m.strip()] + runtime
+    return ["airflow.jobs.scheduler_job_runner", "airflow.executors.local_executor", *runtime]
+
+
 def import_cost(modules: tuple[str, ...], dag: Path, env: dict[str, str], repeat: int = 3) -> dict[str, Any]:
     """CPU of parsing ``dag`` in a process that has what a task process starts with, then of importing
     ``modules`` (medians of ``repeat`` fresh processes), and ``-X importtime``'s biggest among them."""
-    code = _IMPORT_PROBE.format(dags=str(dag.parent), dag=str(dag), modules=list(modules))
+    code = _IMPORT_PROBE.format(base=task_process_base(env), dags=str(dag.parent), dag=str(dag),
+                                modules=list(modules))
     parses, imports, count = [], [], 0
     for _ in range(repeat):
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -291,6 +301,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--idle", type=float, default=20, help="seconds of idle measured before the runs")
     parser.add_argument("--label", default="after", help="the entry in step_cost.json (before, after, ...)")
     parser.add_argument("--no-imports", action="store_true", help="skip the import probes")
+    parser.add_argument("--stack-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an Airflow setting for the stack, over the checkout's (e.g. "
+                             "AIRFLOW__SCHEDULER__MP_START_METHOD=fork)")
     args = parser.parse_args(argv)
     info = machine()
     print_machine(info)
@@ -302,7 +315,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         {"name": "bench-step-cost", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
          "kwargs": {"path": str(BENCH_DAGS)}},
     ])
-    env = {"AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": bundles}
+    env = {"AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": bundles,
+           **dict(item.split("=", 1) for item in args.stack_env)}
     with real_stack("step-cost", env=env, timezone=ZONE) as (stack, server, team_file):
         stack.api.wait_for_dag(EMPTY_DAG)
         if not args.no_imports:
@@ -333,7 +347,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["idle_after_cpu_s_per_s"] = {k: round(v, 4) for k, v in idle_rates(meter, args.idle / 2).items()}
         result["effects"] = effects(server, absences)
         result["airflow_settings"] = {k: stack.env().get(k) for k in (
-            "AIRFLOW__CORE__PARALLELISM", "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL", "AIRFLOW__CORE__EXECUTOR")}
+            "AIRFLOW__CORE__PARALLELISM", "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL", "AIRFLOW__CORE__EXECUTOR",
+            "AIRFLOW__SCHEDULER__MP_START_METHOD", "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD")}
     result["empty"] = {
         "first": summarise([w for w in empty_windows if w["task_id"] == "first"], idle),
         "after": summarise([w for w in empty_windows if w["task_id"] != "first"], idle),
