@@ -25,7 +25,9 @@ server's access log: the Task SDK's execution API, our REST calls, logins) and t
 (the sandbox's request log). The ratio is to the empty task in the same place (first of its run,
 or after another). Where the cost goes: the modules a step imports when it runs (after the DAG
 file, as a task process has it), in a fresh process (CPU, and ``-X importtime``'s biggest), and
-the calls above. Results: ``bench/results/step_cost.json``, one entry per ``--label``.
+the calls above, and the step function's own CPU in a forked process of its own, on its first try:
+rendering, its clients' calls, the rest (``bench/_step_profile.py``). Results:
+``bench/results/step_cost.json``, one entry per ``--label``.
 """
 
 from __future__ import annotations
@@ -120,6 +122,15 @@ def import_cost(modules: tuple[str, ...], dag: Path, env: dict[str, str], repeat
     top = [f"{name} {us / 1000:.0f} ms" for us, name in sorted(biggest, reverse=True)[:6]]
     return {"modules": list(modules), "dag_parse_cpu_s": round(statistics.median(parses), 3),
             "import_cpu_s": round(statistics.median(imports), 3), "new_modules": int(count), "biggest": top}
+
+
+def step_profile(env: dict[str, str], meetings: int) -> dict[str, Any]:
+    """``bench/_step_profile.py``'s figures (the step functions' own CPU), or why there are none."""
+    out = subprocess.run([sys.executable, str(Path(__file__).with_name("_step_profile.py")),
+                          "--meetings", str(meetings)], env=env, capture_output=True, text=True)
+    if out.returncode:
+        return {"error": out.stderr.strip().splitlines()[-1:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def import_costs(env: dict[str, str]) -> dict[str, Any]:
@@ -322,6 +333,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not args.no_imports:
             print("imports: what each step loads when it runs, in a fresh process ...", flush=True)
             result["imports"] = import_costs(stack.env())
+            print("the step functions' own CPU, each in a forked process ...", flush=True)
+            result["step_functions"] = step_profile(stack.env(), args.meetings)
         absences = seed_absences(server, team_file, args.runs + 1, args.meetings)
         warmup, absences = absences[0], absences[1:]
         meter = Meter(stack, server)
@@ -420,6 +433,10 @@ def report(result: dict[str, Any]) -> None:
             print(f"    imports  {imp['import_cpu_s']:.2f} s, {imp['new_modules']} modules (DAG file "
                   f"{imp['dag_parse_cpu_s']:.2f} s, the empty DAG's {imports['empty_dag_parse_cpu_s']:.2f} s); "
                   f"biggest: {'; '.join(imp['biggest'][:4])}")
+        own = result.get("step_functions", {}).get(name)
+        if own:
+            print(f"    the step function: {own['cpu_s']:.2f} s CPU, of which rendering {own['render_s']:.3f} s, "
+                  f"its clients' calls {own['client_calls_s']:.2f} s (connections, requests, answers)")
         print(f"    Airflow  {calls} (server {figures['airflow_calls_mean']['server_ms']:.0f} ms)")
         print(f"    vendors  {vendors or 'none'}")
     over = [n for n, f in result["steps"].items() if f["ratio_to_empty"] > 1.5]
