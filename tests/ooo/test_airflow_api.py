@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 import stat
 import threading
 import time
@@ -159,3 +160,10 @@ def test_a_refused_password_is_reported_without_the_token_or_the_password(server
 def test_an_api_server_that_is_down_is_reported_as_unreachable():
     with pytest.raises(AirflowUnreachable, match="did not answer"):
         AirflowApi("http://127.0.0.1:9", "ooo-bot", "pw", timeout=2).set_note("absence__a", "note")
+
+
+def test_certificates_are_checked_over_https_and_no_bundle_is_loaded_for_plain_http():
+    assert AirflowApi("https://airflow.example.com", "u", "p")._session._transport._pool._ssl_context.verify_mode \
+        == ssl.CERT_REQUIRED
+    assert AirflowApi("http://127.0.0.1:8080", "u", "p")._session._transport._pool._ssl_context.verify_mode \
+        == ssl.CERT_NONE
