@@ -79,7 +79,9 @@ LEAST: dict[str, tuple[int | None, str]] = {
     "slack | POST /api/chat.postMessage": (3, "team notice, buddy handover, voicemail reminder"),
     "justcall | GET /v2.1/texts": (11, "one per review: 10 working days and the return morning"),
     "hubspot | POST /crm/v3/objects/notes/search": (1, "notes in the window (one page)"),
-    "hubspot | GET /crm/v4/objects/contacts/{id}/associations/companies": (1, "the tagged note's contact"),
+    "hubspot | GET /crm/v4/objects/contacts/{id}/associations/companies": (
+        1, "the companies of the contacts whose threads tag her, in one v4 associations batch read; the client "
+           "reads them a contact at a time (not yet batched: the sandbox has no batch route)"),
     "hubspot | POST /crm/v3/objects/companies/batch/read": (1, "company names, batched"),
     "hubspot | GET /conversations/v3/conversations/threads": (1, "threads active in the window"),
     "hubspot | GET /conversations/v3/conversations/threads/{id}/messages": (
