@@ -3,7 +3,8 @@
 The real-stack benchmarks start what the end-to-end tests start (``devstack.stack.Stack``: api-server,
 scheduler, dag-processor, triggerer; LocalExecutor on SQLite, the checkout's ``config/airflow.env``)
 in a temporary AIRFLOW_HOME, against an in-process sandbox whose request log is made long enough
-to keep every request of the run.
+to keep every request of the run. ``metadata_db="postgres"`` puts the metadata DB on a throwaway
+PostgreSQL (``devstack.postgres``, production's database) instead; :class:`Metadata` reads either.
 """
 
 from __future__ import annotations
@@ -49,13 +50,24 @@ def machine() -> dict[str, Any]:
 
     return {"cpus": os.cpu_count(), "ram": mem, "python": platform.python_version(),
             "airflow": airflow.__version__, "platform": platform.platform(terse=True),
-            "loadavg_at_start": [round(x, 2) for x in load],
+            "loadavg_at_start": [round(x, 2) for x in load], "commit": commit(),
             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def commit() -> str:
+    """The code measured: ``OOO_BENCH_COMMIT`` (a run from an exported copy), else the checkout's HEAD,
+    ``+changes`` when it has uncommitted ones."""
+    if os.environ.get("OOO_BENCH_COMMIT"):
+        return os.environ["OOO_BENCH_COMMIT"]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True)
+    return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
 
 
 def print_machine(info: dict[str, Any]) -> None:
     print(f"machine: {info['cpus']} CPUs, {info['ram']} RAM, Python {info['python']}, Airflow {info['airflow']}, "
-          f"load average at start {info['loadavg_at_start']}, {info['at']}")
+          f"load average at start {info['loadavg_at_start']}, {info['at']}, code {info['commit']}")
 
 
 def save(name: str, result: dict[str, Any]) -> Path:
@@ -124,13 +136,17 @@ def bench_people(n: int) -> list[str]:
 @contextmanager
 def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, dag_id: str = "ooo_absence",
                env: dict[str, str] | None = None, timezone: str = "Europe/London",
-               client_timeout: int | None = None, **times: str) -> Iterator[tuple[Any, Any, Path]]:
-    """(stack, sandbox server, team file): Airflow as the demo runs it, in a temp AIRFLOW_HOME."""
+               client_timeout: int | None = None, metadata_db: str = "sqlite",
+               **times: str) -> Iterator[tuple[Any, Any, Path]]:
+    """(stack, sandbox server, team file): Airflow as the demo runs it, in a temp AIRFLOW_HOME, its
+    metadata DB on SQLite (the embedded default) or a throwaway PostgreSQL."""
+    from devstack.postgres import Postgres
     from devstack.stack import Stack, free_port
     from ooo.airflow_api import AirflowApi
     from ooo.team import load_team
     from sandbox import connection_env, start_sandbox
 
+    postgres = Postgres().start() if metadata_db == "postgres" else None
     home = Path(tempfile.mkdtemp(prefix=f"ooo-bench-{name}-"))
     team_file = write_team(home / "team.yaml", team_file_people, timezone, **times)
     server = start_sandbox(load_team(team_file))
@@ -152,6 +168,8 @@ def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, 
     }
     if dags is not None:
         stack_env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
+    if postgres is not None:
+        stack_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.database()
     stack = Stack(home, free_port(), env=stack_env)
     if dag_id != "ooo_absence":  # Stack.start waits for ooo_absence; wait for the bench's DAG instead
         home.mkdir(parents=True, exist_ok=True)
@@ -173,22 +191,71 @@ def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, 
     finally:
         stack.stop()
         server.stop()
+        if postgres is not None:
+            postgres.stop()
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
 
 
 def db(stack: Any) -> sqlite3.Connection:
+    """The SQLite metadata DB (bench_naive's stack; the others read through :class:`Metadata`)."""
     conn = sqlite3.connect(stack.home / "airflow.db", timeout=30)
     return conn
 
 
+class Metadata:
+    """The stack's metadata DB, SQLite or PostgreSQL, for reading: named parameters, a list or
+    tuple parameter expanded for ``in :name``."""
+
+    def __init__(self, stack: Any):
+        import sqlalchemy as sa
+        from sqlalchemy.pool import NullPool
+
+        from ooo.embedded_db import CONNECT_ARGS, sqlite_path
+
+        url = stack.database_url()
+        self.sqlite = sqlite_path(url) is not None
+        self.engine = sa.create_engine(url, **({"poolclass": NullPool, "connect_args": CONNECT_ARGS}
+                                               if self.sqlite else {"pool_size": 2}))
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        import sqlalchemy as sa
+
+        statement = sa.text(sql)
+        lists = [sa.bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, (list, tuple))]
+        if lists:
+            statement = statement.bindparams(*lists)
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(statement, params)]
+
+    def one(self, sql: str, **params: Any) -> Any:
+        found = self.rows(sql, **params)
+        return found[0][0] if found else None
+
+
+_METADATA: dict[int, Metadata] = {}
+
+
+def metadata(stack: Any) -> Metadata:
+    if id(stack) not in _METADATA:
+        _METADATA[id(stack)] = Metadata(stack)
+    return _METADATA[id(stack)]
+
+
+def utc(stored: Any) -> dt.datetime:
+    """A timestamp as the metadata DB gives it (SQLite: text, with or without its offset; PostgreSQL:
+    an aware datetime), in UTC."""
+    at = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(str(stored))
+    return at.astimezone(dt.timezone.utc) if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+
+
 def ti_states(stack: Any, dag_id: str = "ooo_absence", run_ids: list[str] | None = None) -> dict[str, int]:
-    with db(stack) as conn:
-        rows = conn.execute("select coalesce(state, 'none'), count(*) from task_instance where dag_id = ? "
-                            "group by state", (dag_id,)).fetchall() if run_ids is None else [
-            r for chunk in _chunks(run_ids) for r in conn.execute(
-                f"select coalesce(state, 'none'), count(*) from task_instance where dag_id = ? and run_id in "
-                f"({','.join('?' * len(chunk))}) group by state", (dag_id, *chunk)).fetchall()]
+    sql = "select coalesce(state, 'none'), count(*) from task_instance where dag_id = :dag"
+    if run_ids is None:
+        rows = metadata(stack).rows(sql + " group by state", dag=dag_id)
+    else:
+        rows = [r for chunk in _chunks(run_ids) for r in
+                metadata(stack).rows(sql + " and run_id in :ids group by state", dag=dag_id, ids=chunk)]
     out: dict[str, int] = collections.Counter()
     for state, count in rows:
         out[state] += count
@@ -202,10 +269,9 @@ def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
 
 def triggers(stack: Any) -> tuple[int, int]:
     """(rows in the trigger table, the most triggers any one run's task instances point at)."""
-    with db(stack) as conn:
-        total = conn.execute("select count(*) from trigger").fetchone()[0]
-        most = conn.execute("select coalesce(max(c), 0) from (select run_id, count(distinct trigger_id) c "
-                            "from task_instance where trigger_id is not null group by run_id)").fetchone()[0]
+    total = metadata(stack).one("select count(*) from trigger")
+    most = metadata(stack).one("select coalesce(max(c), 0) from (select run_id, count(distinct trigger_id) c "
+                               "from task_instance where trigger_id is not null group by run_id) per_run")
     return total, most
 
 
@@ -260,9 +326,7 @@ def stack_pss_mb(stack: Any) -> int:
 def trigger(api: Any, dag_id: str, run_id: str, conf: dict[str, Any], logical: str | None = None) -> None:
     """Trigger a run; SQLite answers "database is locked" (500) or stalls past the client's
     timeout when busy: retry (a retry that finds the run filed means the first try went through)."""
-    import requests
-
-    from ooo.airflow_api import AirflowApiError
+    from ooo.airflow_api import AirflowApiError, AirflowUnreachable
 
     for attempt in range(20):
         try:
@@ -271,10 +335,7 @@ def trigger(api: Any, dag_id: str, run_id: str, conf: dict[str, Any], logical: s
         except AirflowApiError as exc:
             if "exists already" in str(exc) and attempt:
                 return
-            if " 500 " not in str(exc) or attempt == 19:
-                raise
-        except requests.RequestException:
-            if attempt == 19:
+            if not (" 500 " in str(exc) or isinstance(exc, AirflowUnreachable)) or attempt == 19:
                 raise
         FILING_RETRIES[0] += 1
         time.sleep(0.5 + attempt * 0.5)

@@ -7,16 +7,22 @@ run id, which makes Airflow itself refuse the same absence twice (409).
 Tasks use it too, through the ``ooo_airflow`` connection (:meth:`AirflowApi.from_connection`),
 for what the Task SDK cannot do: keep an absence run's note, and stop, re-plan or wake another
 run (``ooo_cancel``, ``ooo_shorten``).
+
+A task's client keeps its login for the next task (:mod:`ooo.api_token`) and signs in again only
+when the token is near its expiry or refused. The transport is ``httpx``, which a task process has
+loaded already (the Task SDK's own client): ``requests`` would cost a task ~150 modules.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ooo.absence import run_id_for
+from ooo.api_token import forget_token, keep_token, read_token, token_cache_path
 
 DAG_ID = "ooo_absence"
 CONNECTION = "ooo_airflow"
@@ -57,27 +63,38 @@ def shorten_run_id(absence_run_id: str, end: object) -> str:
     return f"shorten__{absence_run_id}__{end}"
 
 
+class AirflowUnreachable(AirflowApiError):
+    """No answer from the API server (refused, dropped or timed out)."""
+
+
 @dataclass
 class AirflowApi:
     base_url: str
     username: str
     password: str
     timeout: float = 30.0
+    #: Where the token is kept between processes (:func:`token_cache_path`); None: kept in this object only.
+    token_cache: Path | None = None
     _http: Any = field(default=None, repr=False)
     _token: str | None = field(default=None, repr=False)
+    _signed_in_now: bool = field(default=False, repr=False)  # the token in use was just given, not kept
 
     @property
     def _session(self) -> Any:
-        """The HTTP session, made when first used: the DAG files import this module, not requests."""
+        """The HTTP client, made when first used: the DAG files import this module, not the transport."""
         if self._http is None:
-            import requests
+            import httpx
 
-            self._http = requests.Session()
+            # Certificates are checked for https; for plain http (the API server on the same machine or
+            # network) no CA bundle is loaded: loading certifi's costs a task ~0.1 s of CPU.
+            tls = self.base_url.lower().startswith("https://")
+            self._http = httpx.Client(timeout=self.timeout, verify=tls)
         return self._http
 
     @classmethod
     def from_connection(cls, conn_id: str = CONNECTION) -> AirflowApi:
-        """The API server named by an Airflow connection (host with scheme, login, password)."""
+        """The API server named by an Airflow connection (host with scheme, login, password); its
+        token kept for the next task (:func:`token_cache_path`)."""
         from airflow.sdk import BaseHook
 
         conn = BaseHook.get_connection(conn_id)
@@ -86,27 +103,54 @@ class AirflowApi:
             host = f"{conn.schema or 'http'}://{host}"
         if conn.port:
             host = f"{host}:{conn.port}"
-        return cls(host, conn.login or "", conn.password or "")
+        login = conn.login or ""
+        return cls(host, login, conn.password or "", token_cache=token_cache_path(host, login))
 
     def _request(self, method: str, url: str, again: bool, **kwargs: Any) -> Any:
-        """One request; if ``again``, asked again after :data:`RETRY_DELAYS` while the answer is a 5xx."""
+        """One request; if ``again``, asked again after :data:`RETRY_DELAYS` while the answer is a 5xx.
+        A kept token the server refuses (it expired early, or the server's key or the user changed) is
+        dropped, and the request made again after a new login, once."""
+        r = self._send(method, url, again, **kwargs)
+        sent = (kwargs.get("headers") or {}).get("Authorization")
+        if r.status_code == 401 and sent is not None and sent == self._bearer() and not self._signed_in_now:
+            self._token = None
+            if self.token_cache is not None:
+                forget_token(self.token_cache)
+            r = self._send(method, url, again, **{**kwargs, "headers": {**kwargs["headers"], **self._auth()}})
+        return r
+
+    def _send(self, method: str, url: str, again: bool, **kwargs: Any) -> Any:
+        import httpx
+
         delays = iter(RETRY_DELAYS if again else ())
         while True:
-            r = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            try:
+                r = self._session.request(method, url, **kwargs)
+            except httpx.TransportError as exc:
+                raise AirflowUnreachable(f"Airflow's API server did not answer {method} {url}: {exc!r}") from None
             delay = next(delays, None) if r.status_code in RETRY_STATUSES else None
             if delay is None:
                 return r
             time.sleep(delay)
 
     def _auth(self) -> dict[str, str]:
+        self._signed_in_now = False
+        if self._token is None and self.token_cache is not None:
+            self._token = read_token(self.token_cache)
         if self._token is None:
-            r = self._request("POST", f"{self.base_url}/auth/token", again=True,
-                              json={"username": self.username, "password": self.password})
+            self._signed_in_now = True
+            r = self._send("POST", f"{self.base_url}/auth/token", again=True,
+                           json={"username": self.username, "password": self.password})
             if r.status_code not in (200, 201):
                 raise AirflowApiError(f"Airflow refused the login for {self.username}: {r.status_code} {r.text}",
                                       r.status_code)
             self._token = r.json()["access_token"]
+            if self.token_cache is not None:
+                keep_token(self.token_cache, self._token)
         return {"Authorization": f"Bearer {self._token}"}
+
+    def _bearer(self) -> str | None:
+        return f"Bearer {self._token}" if self._token is not None else None
 
     def call(self, method: str, endpoint: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
         """One call to ``/api/v2/<endpoint>`` (build the endpoint with :func:`path`)."""
@@ -123,7 +167,7 @@ class AirflowApi:
             try:
                 self.call("GET", path("dags", dag_id))
                 return
-            except (AirflowApiError, OSError):  # requests' ConnectionError is an OSError
+            except AirflowApiError:  # not parsed yet, or the server not up (AirflowUnreachable)
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)

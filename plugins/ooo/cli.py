@@ -325,11 +325,11 @@ def _write_preview(args: argparse.Namespace, ctx: Any, collect_digest: Any, rend
 
 def explain(exc: BaseException, args: argparse.Namespace) -> str:
     """One line for a failure that is not the person's own mistake: what went wrong and what to do."""
-    import requests
-
-    from ooo.airflow_api import AirflowApiError
+    from ooo.airflow_api import AirflowApiError, AirflowUnreachable
     from ooo.services.errors import ServiceError
 
+    if isinstance(exc, AirflowUnreachable):
+        return f"Airflow does not answer at {args.api}: is it running? (OOO_AIRFLOW_URL or --api)"
     if isinstance(exc, AirflowApiError):
         if exc.status == 401:
             return (f"Airflow at {args.api} refused the login for {args.user}: check OOO_AIRFLOW_USER and "
@@ -337,8 +337,6 @@ def explain(exc: BaseException, args: argparse.Namespace) -> str:
         if exc.status == 403:
             return f"Airflow lets {args.user} not do this: it needs the ooo-ops role (docs/SECURITY.md)"
         return f"Airflow refused: {str(exc).splitlines()[0][:300]}"
-    if isinstance(exc, requests.ConnectionError | requests.Timeout):
-        return f"Airflow does not answer at {args.api}: is it running? (OOO_AIRFLOW_URL or --api)"
     if isinstance(exc, ServiceError | RosterError):
         return str(exc).splitlines()[0]
     if type(exc).__name__ == "AirflowNotFoundException":

@@ -3,7 +3,9 @@
 Every task of an absence used to pull the plan XCom three or four times, the records twice and the
 roster file each time. :class:`AbsenceRun` reads each at most once per task (lazily: a task that
 never needs the records does not pull them), gives a step its :class:`~ooo.steps.StepContext`,
-and keeps the run's note (:mod:`ooo.run_note`) from what it read.
+and keeps the run's note (:mod:`ooo.run_note`) from what it read. On a step's first try it pulls
+only the records of the steps before it: a step after it cannot have run yet (each waits for the
+one before), and each record pulled is a call to the API server.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
-from ooo.procedure import Step
+from ooo.procedure import STEPS, Step
 from ooo.records import SINGLE_RECORD_STEPS, ApprovalAnswer, Record, Records
 from ooo.run_note import clip, run_note
 from ooo.services import Services
@@ -59,12 +61,31 @@ class AbsenceRun:
     def team(self) -> Team:
         return team_for_run()
 
+    @property
+    def try_number(self) -> int | None:
+        """This task's try (1 the first time; more after a retry, or a clear by ops)."""
+        number = getattr(self.ti, "try_number", None)
+        return number if isinstance(number, int) else None
+
+    def steps_done_so_far(self) -> tuple[Step, ...]:
+        """The steps whose records this task may find: on a step's first try, those before it (and,
+        for a daily review, the days before); otherwise, or for a task that is no step, every one."""
+        try:
+            mine = Step(self.ti.task_id)
+        except ValueError:
+            return STEPS
+        if self.try_number != 1:
+            return STEPS
+        return STEPS[:STEPS.index(mine) + (mine is Step.SMS_REVIEW)]
+
     @cached_property
     def records(self) -> Records:
-        """The steps' records: one pull per step that keeps one, and one for every day's review."""
-        by_step = {step.value: self.ti.xcom_pull(task_ids=step.value) for step in SINGLE_RECORD_STEPS}
-        reviews = self.ti.xcom_pull(task_ids=Step.SMS_REVIEW.value)  # every day's, in map-index order
-        if isinstance(reviews, Mapping):  # Airflow unwraps a single value
+        """The steps' records: one pull per step that keeps one and may have run, and one for every
+        day's review."""
+        done = self.steps_done_so_far()
+        by_step = {step.value: self.ti.xcom_pull(task_ids=step.value) for step in SINGLE_RECORD_STEPS if step in done}
+        reviews = self.ti.xcom_pull(task_ids=Step.SMS_REVIEW.value) if Step.SMS_REVIEW in done else None
+        if isinstance(reviews, Mapping):  # Airflow unwraps a single value (every day's, in map-index order)
             reviews = [reviews]
         return Records.from_xcoms(by_step, [r for r in reviews or [] if r])
 
@@ -81,7 +102,7 @@ class AbsenceRun:
         plan = self.plan
         return StepContext(absence=plan.absence, team=self.team, timeline=plan.timeline, run_id=self.run_id,
                            now=now or timezone.utcnow(), services=Services(), records=self.records,
-                           review=review, log=logger)
+                           review=review, log=logger, try_number=self.try_number)
 
     def note(self, *, answer: ApprovalAnswer | None = None, waiting: bool = False,
              current: tuple[Step, Record] | None = None) -> str:

@@ -155,10 +155,14 @@ def team_file() -> Path:
     return Path(os.environ.get("OOO_TEAM_FILE") or SAMPLE_TEAM_FILE)
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_team(path: str | os.PathLike[str] | None = None) -> Team:
     path = Path(path) if path else team_file()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when PyYAML has it: every task reads the roster, ~10x faster than pure Python
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         raise RosterError(f"cannot read the team file {path}: {exc}") from exc
     return parse_team(raw, source=str(path))

@@ -21,7 +21,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 TEMPLATES_DIR = Path(os.environ.get("OOO_TEMPLATES_DIR")
                      or Path(__file__).resolve().parents[2] / "include" / "templates")
@@ -197,9 +204,22 @@ def days_out(absence: Any, timeline: Any) -> DaysOut:
     return DaysOut.of(absence, timeline)
 
 
-def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
+def compiled_templates(kind: str, directory: str | None = None) -> BytecodeCache | None:
+    """Where templates of ``kind`` are kept compiled for the next process: each task renders its texts
+    and its run note afresh, and compiling a template costs it more than rendering it. Jinja's own
+    place by default (a directory of this user's alone, under the system's temp directory), one file
+    name pattern per kind (each compiles differently); a template changed since is compiled again.
+    None when no such directory can be had: then every process compiles."""
+    try:
+        return FileSystemBytecodeCache(directory, pattern=f"__ooo_{kind}_%s.cache")
+    except (OSError, RuntimeError):
+        return None
+
+
+def _environment(kind: str, finalize: Any = None, autoescape: Any = False) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        bytecode_cache=compiled_templates(kind),
         autoescape=autoescape,  # noqa: S701 - only HTML is autoescaped; the other kinds escape in finalize
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -216,10 +236,10 @@ def _environment(finalize: Any = None, autoescape: Any = False) -> Environment:
 @cache
 def _environments() -> dict[str, Environment]:
     return {
-        "html": _environment(autoescape=select_autoescape(["html"], default=False)),
-        "slack": _environment(finalize=slack_escape),
-        "md": _environment(finalize=markdown_escape),
-        "txt": _environment(),
+        "html": _environment("html", autoescape=select_autoescape(["html"], default=False)),
+        "slack": _environment("slack", finalize=slack_escape),
+        "md": _environment("md", finalize=markdown_escape),
+        "txt": _environment("txt"),
     }
 
 

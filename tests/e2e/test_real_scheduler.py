@@ -142,7 +142,10 @@ def test_no_secret_reaches_a_log_or_an_xcom(stack):
             key = json.loads(keyfile)["private_key"]
             secrets.append(key.splitlines()[1])  # a line of the private key
     secrets.append(airflow.password_of("ooo-bot"))  # the ooo_airflow connection's, which tasks use for run notes
-    assert len(secrets) >= 5
+    kept = list((airflow.home / ".ooo-tokens").glob("*.jwt"))  # the login tasks keep for the next task
+    assert len(kept) == 1 and oct(kept[0].stat().st_mode & 0o777) == "0o600"
+    secrets.append(kept[0].read_text())
+    assert len(secrets) >= 6
     logs = [p for p in (airflow.home / "logs").rglob("*") if p.is_file()]
     assert any("dag_id=ooo_absence" in str(p) for p in logs)
     for path in logs:

@@ -1,9 +1,15 @@
-"""The REST client asks again when the API server answers 5xx (SQLite's lock), but never re-files."""
+"""The REST client asks again when the API server answers 5xx (SQLite's lock), but never re-files; a
+task's login is kept for the next task, and given up when the server refuses it."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import ssl
+import stat
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
@@ -11,18 +17,28 @@ from urllib.parse import unquote
 import pytest
 
 from ooo import airflow_api
-from ooo.airflow_api import AirflowApi, AirflowApiError
+from ooo.airflow_api import AirflowApi, AirflowApiError, AirflowUnreachable
+from ooo.api_token import token_cache_path
 
 LOCKED = {"detail": {"reason": "Database error", "message": "Serious error when handling your request."}}
 
 
+def jwt(expires_in: float, n: int = 0) -> str:
+    """A token shaped like Airflow's (the client reads its ``exp``; the fake server checks it)."""
+    part = base64.urlsafe_b64encode(json.dumps({"sub": "ooo-bot", "exp": time.time() + expires_in, "n": n}).encode())
+    return f"eyJhbGciOiJIUzUxMiJ9.{part.decode().rstrip('=')}.c2lnbmF0dXJl"
+
+
 class FlakyAirflow(BaseHTTPRequestHandler):
     """Airflow's API server as SQLite under load makes it: the first ``fail`` answers to each
-    method and path are 500s, then it answers; every request is kept."""
+    method and path are 500s, then it answers; every request is kept. It accepts the tokens it gave
+    (``valid``), each for ``lifetime`` seconds."""
 
     fail = 0
+    lifetime = 86400.0
     seen: list[tuple[str, str, dict]] = []
     notes: dict[str, str] = {}
+    valid: set[str] = set()
 
     def _answer(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
@@ -31,8 +47,10 @@ class FlakyAirflow(BaseHTTPRequestHandler):
         if sum(1 for m, p, _ in self.seen if (m, p) == (self.command, path)) <= self.fail:
             return self._send(500, LOCKED)
         if path == "/auth/token":
-            return self._send(201, {"access_token": "t"})
-        if self.headers.get("Authorization") != "Bearer t":
+            token = jwt(self.lifetime, len(self.valid))
+            self.valid.add(token)
+            return self._send(201, {"access_token": token})
+        if self.headers.get("Authorization", "").removeprefix("Bearer ") not in self.valid:
             return self._send(401, {"detail": "Not authenticated"})
         if self.command == "PATCH" and path.startswith("/api/v2/dags/ooo_absence/dagRuns/"):
             self.notes[unquote(path.rsplit("/", 1)[1])] = body["note"]
@@ -58,7 +76,7 @@ class FlakyAirflow(BaseHTTPRequestHandler):
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FlakyAirflow]]:
     monkeypatch.setattr(airflow_api, "RETRY_DELAYS", (0.01, 0.02, 0.04))
-    handler = type("Handler", (FlakyAirflow,), {"seen": [], "notes": {}})
+    handler = type("Handler", (FlakyAirflow,), {"seen": [], "notes": {}, "valid": set()})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     handler.url = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -95,3 +113,66 @@ def test_every_path_segment_is_quoted_so_a_run_id_cannot_reach_another_resource(
     [(method, path, _)] = [s for s in server.seen if s[0] == "PATCH"]
     assert path == "/api/v2/dags/ooo_absence/dagRuns/absence__a%2F..%2F..%2Fvariables%2Fx%3Fy%23z"
     assert server.notes == {hostile: "note"}  # one segment, the run id it was given
+
+
+def logins(server: type[FlakyAirflow]) -> int:
+    return sum(1 for m, p, _ in server.seen if (m, p) == ("POST", "/auth/token"))
+
+
+def tasks_client(server: type[FlakyAirflow], home) -> AirflowApi:
+    """The client one task makes from the ooo_airflow connection: its token kept under AIRFLOW_HOME."""
+    return AirflowApi(server.url, "ooo-bot", "pw", token_cache=token_cache_path(server.url, "ooo-bot", home))
+
+
+def test_a_login_is_kept_for_the_next_task_in_a_file_only_its_user_reads(server, tmp_path):
+    for n in range(3):  # three tasks, one after another: each its own client, as each its own process
+        tasks_client(server, tmp_path).set_note(f"absence__{n}", f"note {n}")
+
+    assert server.notes == {f"absence__{n}": f"note {n}" for n in range(3)}
+    assert logins(server) == 1  # one password check for all three
+    kept = token_cache_path(server.url, "ooo-bot", tmp_path)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    assert kept.read_text() in server.valid
+    assert token_cache_path(server.url, "ops", tmp_path) != kept  # another user's is another file
+
+
+def test_a_kept_login_that_is_refused_or_near_its_expiry_is_replaced(server, tmp_path):
+    tasks_client(server, tmp_path).set_note("absence__a", "one")
+    server.valid.clear()  # the server's key changed, or the login was revoked: the kept token is refused
+    tasks_client(server, tmp_path).set_note("absence__a", "two")
+    assert server.notes["absence__a"] == "two" and logins(server) == 2
+
+    server.lifetime = 60.0
+    server.valid.clear()
+    tasks_client(server, tmp_path).set_note("absence__a", "three")  # refused again: a token for a minute kept
+    tasks_client(server, tmp_path).set_note("absence__a", "four")  # about to expire: not used
+    assert server.notes["absence__a"] == "four" and logins(server) == 4
+    assert sum(1 for m, _, _ in server.seen if m == "PATCH") == 6  # each refused note asked again once
+
+
+def test_a_kept_login_others_could_read_is_not_used(server, tmp_path):
+    tasks_client(server, tmp_path).set_note("absence__a", "one")
+    kept = token_cache_path(server.url, "ooo-bot", tmp_path)
+    os.chmod(kept, 0o644)
+    tasks_client(server, tmp_path).set_note("absence__a", "two")
+    assert logins(server) == 2 and stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_a_refused_password_is_reported_without_the_token_or_the_password(server, tmp_path):
+    api = AirflowApi(server.url, "ooo-bot", "hunter2-secret", token_cache=token_cache_path(server.url, "x", tmp_path))
+    server.fail = 99
+    with pytest.raises(AirflowApiError) as refused:
+        api.set_note("absence__a", "note")
+    assert "hunter2-secret" not in str(refused.value)
+
+
+def test_an_api_server_that_is_down_is_reported_as_unreachable():
+    with pytest.raises(AirflowUnreachable, match="did not answer"):
+        AirflowApi("http://127.0.0.1:9", "ooo-bot", "pw", timeout=2).set_note("absence__a", "note")
+
+
+def test_certificates_are_checked_over_https_and_no_bundle_is_loaded_for_plain_http():
+    assert AirflowApi("https://airflow.example.com", "u", "p")._session._transport._pool._ssl_context.verify_mode \
+        == ssl.CERT_REQUIRED
+    assert AirflowApi("http://127.0.0.1:8080", "u", "p")._session._transport._pool._ssl_context.verify_mode \
+        == ssl.CERT_NONE

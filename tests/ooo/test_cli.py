@@ -176,9 +176,9 @@ def test_no_connections_and_no_sandbox_is_one_line(capsys, monkeypatch):
 
 def test_debug_shows_the_traceback(monkeypatch):
     monkeypatch.setenv("OOO_AIRFLOW_PASSWORD", "pw")
-    import requests
+    from ooo.airflow_api import AirflowUnreachable
 
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(AirflowUnreachable):
         main(["--debug", "cancel", "--run-id", RUN, "--api", "http://127.0.0.1:9"])
 
 

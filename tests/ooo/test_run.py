@@ -88,3 +88,26 @@ def test_the_note_is_written_through_the_api_and_never_fails_the_step(server, te
     monkeypatch.setenv("AIRFLOW_CONN_OOO_AIRFLOW", json.dumps(
         {"conn_type": "http", "host": "http://127.0.0.1:9", "login": "ooo-bot", "password": "pw"}))
     AbsenceRun.from_context(context("calendar_cleanup", {("validate", "plan"): plan.to_dict()})).keep_note()
+
+
+class TaskOnItsTry(FakeTaskInstance):
+    def __init__(self, task_id: str, xcoms: dict[tuple[str, str], Any], try_number: int):
+        super().__init__(task_id, xcoms)
+        self.try_number = try_number
+
+
+def test_a_first_try_reads_only_the_records_of_the_steps_before_it(team, plan, monkeypatch):
+    monkeypatch.setattr(run_module, "team_for_run", lambda: team)
+    xcoms = {("validate", "plan"): plan.to_dict(),
+             ("calendar_cleanup", "return_value"): {"ooo_event_id": "x", "declined": [{"id": "m1"}]},
+             ("auto_reply_on", "return_value"): {"enabled": True}}  # as after a clear of team_notice
+    first = TaskOnItsTry("team_notice", xcoms, try_number=1)
+    step = AbsenceRun.from_context({"ti": first, "dag_run": SimpleNamespace(run_id=RUN_ID)}).step_context()
+
+    assert step.first_try and step.records.calendar_cleanup is not None and step.records.auto_reply_on is None
+    assert {task for task, _ in first.pulls} == {"validate", "calendar_cleanup"}  # not the 7 after it
+
+    again = TaskOnItsTry("team_notice", xcoms, try_number=2)  # a retry, or a clear: anything may have run
+    step = AbsenceRun.from_context({"ti": again, "dag_run": SimpleNamespace(run_id=RUN_ID)}).step_context()
+    assert not step.first_try and step.records.auto_reply_on is not None
+    assert {"auto_reply_on", "sms_review", "return_digest"} <= {task for task, _ in again.pulls}

@@ -34,21 +34,25 @@ FIRST_LOOK_WAIT_S, LOOK_WAIT_CAP_S = 0.5, 4.0
 
 def write_once(find: Callable[[], T | None], write: Callable[[], T], what: str, attempts: int = 4,
                known: object = _NOT_LOOKED, sleep: Callable[[float], None] = time.sleep,
-               settle: float | None = None, clock: Callable[[], float] = time.monotonic) -> tuple[T, bool]:
+               settle: float | None = None, clock: Callable[[], float] = time.monotonic,
+               look_first: bool = True) -> tuple[T, bool]:
     """``(result, written now)``: ``find()``'s answer if the effect exists, else ``write()``'s.
 
     A transient :class:`~ooo.services.errors.ServiceError` (answer lost or refused for now) is
     followed, after a backoff, by looks until the effect shows or ``settle`` seconds (default: the
     error's ``settle_s``) have passed since the failure, then by another try; ``known`` is a first look
-    already made by the caller.
+    already made by the caller. ``look_first=False``: nothing before this call can have made the
+    effect (a task's first try), so the first try writes without looking.
     """
     since = settle_s = 0.0
     for attempt in range(attempts):
         found: T | None
         if attempt:
             found = _settled_look(find, settle_s, sleep, clock, since)
+        elif known is not _NOT_LOOKED:
+            found = cast(T | None, known)
         else:
-            found = find() if known is _NOT_LOOKED else cast(T | None, known)
+            found = find() if look_first else None
         if found is not None:
             if attempt:
                 log.info("%s: found made by a try whose answer was lost", what)

@@ -35,7 +35,6 @@ from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 
-from airflow.providers.slack.hooks.slack import SlackHook
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -44,7 +43,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from ooo.services._deferred import deferring
 from ooo.services.errors import ServiceError
+
+with deferring("slack_sdk.web.async_client"):  # the hook's asyncio client (aiohttp): the steps call Slack in turn
+    from airflow.providers.slack.hooks.slack import SlackHook
 
 log = logging.getLogger(__name__)
 

@@ -273,7 +273,7 @@ def _send_reschedule_note(ctx: StepContext, google: Any, plan: MeetingPlan) -> R
     subject, text, html = reschedule_note(ctx, plan)
     mid = reschedule_message_id(ctx.key, event["id"], ctx.team.email_domain)
     message = automated_email(ctx.absence.employee, recipients(external), subject, text, html, mid, ctx.now)
-    gmail_id, sent = send_once(google, message)
+    gmail_id, sent = send_once(google, message, look_first=not ctx.first_try)
     if not sent:
         ctx.log.info("reschedule note %s was sent by an earlier try", mid)
     to = [a["email"] for a in external]

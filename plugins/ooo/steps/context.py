@@ -37,8 +37,17 @@ class StepContext:
     records: Records = field(default_factory=Records)
     review: Review | None = None  # the day an ``sms_review`` instance reviews
     log: Log = field(default_factory=lambda: logging.getLogger("ooo.steps"))
+    #: The task's try (Airflow's ``try_number``: 1 the first time, more on a retry or a clear); None
+    #: when unknown, which keeps every write looking for its effect first.
+    try_number: int | None = None
 
     @property
     def key(self) -> str:
         """The key this run's side effects carry (:mod:`ooo.keys`)."""
         return run_key(self.run_id)
+
+    @property
+    def first_try(self) -> bool:
+        """Known to be the task's first try: no earlier try can have made its effects, so a write
+        need not look for one first (a lost answer is still looked for: ``ooo.services.once``)."""
+        return self.try_number == 1

@@ -291,7 +291,8 @@ def return_digest(ctx: StepContext) -> ReturnDigest:
     employee = ctx.absence.employee.email
     gmail = ctx.services.google(employee)
     message_id = digest_message_id(ctx.key, ctx.team.email_domain)
-    if existing := gmail.find_message(message_id):  # before collecting: a re-run reads nothing
+    # Looked up before collecting (a re-run reads nothing), unless no earlier try can have sent it.
+    if not ctx.first_try and (existing := gmail.find_message(message_id)):
         ctx.log.info("the return digest %s was already sent to %s (Gmail id %s): not sending again",
                      message_id, employee, existing)
         return ReturnDigest(message_id=message_id, gmail_id=existing, sent=False, already_sent=True)
@@ -299,7 +300,7 @@ def return_digest(ctx: StepContext) -> ReturnDigest:
     subject, text, html = render_digest(digest)
     message = build_message(ctx, subject, text, html)
     gmail_id, _ = write_once(lambda: gmail.find_message(message_id), lambda: gmail.send_message(message),
-                             f"return digest {message_id}", known=None)  # looked up above: not sent
+                             f"return digest {message_id}", known=None)  # not sent (looked up above, or a first try)
     counts = digest.counts()
     ctx.log.info("sent the return digest to %s (Gmail id %s): %s", employee, gmail_id, counts)
     return ReturnDigest(message_id=message_id, gmail_id=gmail_id, sent=True, subject=subject, counts=counts,

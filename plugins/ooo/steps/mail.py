@@ -33,9 +33,11 @@ def automated_email(sender: Person, to: Sequence[tuple[str, str]], subject: str,
     return message
 
 
-def send_once(google: Any, message: EmailMessage) -> tuple[str, bool]:
+def send_once(google: Any, message: EmailMessage, look_first: bool = True) -> tuple[str, bool]:
     """Send ``message`` unless one with its Message-ID was sent already: (Gmail id, sent now).
 
-    The lookup comes before every try, so a send whose answer was lost is found, not resent."""
+    The lookup comes before every try but the task's first (``look_first=False``: nothing can have
+    sent it yet), so a send whose answer was lost is found, not resent."""
     mid = message["Message-ID"]
-    return write_once(lambda: google.find_message(mid), lambda: google.send_message(message), f"email {mid}")
+    return write_once(lambda: google.find_message(mid), lambda: google.send_message(message), f"email {mid}",
+                      look_first=look_first)

@@ -23,7 +23,8 @@ from ooo.templates import Mrkdwn, days_out, render, slack_escape
 def post_once(ctx: StepContext, channel: str, event_type: SlackEvent, text: str, what: str,
               key: str | None = None, payload: dict[str, Any] | None = None,
               thread_ts: str | None = None) -> SlackPost:
-    """Post ``text`` to ``channel`` unless this run already did (found by metadata)."""
+    """Post ``text`` to ``channel`` unless this run already did (found by metadata; looked for only
+    when an earlier try may have posted it, or a try's answer was lost)."""
     slack = ctx.services.slack
     key = key or ctx.key
     metadata = {"event_type": event_type.value, "event_payload": {"key": key, **(payload or {})}}
@@ -33,7 +34,7 @@ def post_once(ctx: StepContext, channel: str, event_type: SlackEvent, text: str,
         return found["ts"] if found is not None else None
 
     ts, posted = write_once(find, lambda: slack.post_message(channel, text, metadata=metadata, thread_ts=thread_ts),
-                            what)
+                            what, look_first=not ctx.first_try)
     if posted:
         ctx.log.info("%s posted (channel %s, ts %s)", what, channel, ts)
     else:

@@ -92,7 +92,7 @@ def _raise(ctx: StepContext, unanswered: list[tuple[Text, ReviewedText]]) -> lis
                 posted.setdefault(str(payload.get("text_id")), message["ts"])
         return posted
 
-    posted = already_posted()
+    posted = {} if ctx.first_try else already_posted()  # a first try has raised nothing yet
     buddy = mention(ctx, ctx.absence.buddy)
     raised = []
     for text, entry in unanswered:

@@ -139,3 +139,17 @@ def test_a_first_look_made_by_the_caller_is_not_repeated():
     service = Service()
     assert service.once(known=None) == ("written 1", True)
     assert service.looks == []
+
+
+def test_a_first_try_writes_without_looking():
+    service = Service()
+    assert service.once(look_first=False) == ("written 1", True)
+    assert service.looks == []
+
+
+def test_a_first_try_whose_answer_is_lost_still_looks_before_writing_again():
+    service = Service(lag=2.0, outcomes=("lost after",))
+
+    assert service.once(look_first=False) == ("found", False)
+
+    assert len(service.written) == 1 and service.looks and service.looks[0] > 0.0  # looked after the loss only

@@ -6,6 +6,7 @@ Maya Patel (CSM, America/Denver) is out Monday 2026-12-07 to Friday 2026-12-11, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -156,6 +157,20 @@ def test_calendar_cleanup_blocks_declines_and_notifies_once(google, maya_week, m
     assert again == record
     assert len(google.sent()) == 2
     assert (calendar_of(google, MAYA), calendar_of(google, ALLISON), calendar_of(google, JORDAN)) == before
+
+
+def test_a_first_try_mails_without_looking_and_a_later_try_mails_nothing_twice(google, maya_week, make_absence,
+                                                                              step_context):
+    absence = make_absence()
+    log = google.sandbox.requests
+    before = len(log)
+
+    calendar_cleanup(dataclasses.replace(step_context(absence), try_number=1))
+
+    looks = [r for r in list(log)[before:] if r["method"] == "GET" and r["path"].endswith("/messages")]
+    assert looks == [] and len(google.sent()) == 2  # nothing could have been sent before the first try
+    calendar_cleanup(dataclasses.replace(step_context(absence), try_number=2))  # a retry looks, and finds them
+    assert len(google.sent()) == 2
 
 
 def test_invitations_after_the_block_are_declined_by_calendar(google, make_absence, step_context):

@@ -3,6 +3,8 @@ Each runs twice: nothing is posted twice."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ooo.records import Records
 from ooo.steps.notices import buddy_handover, team_notice, voicemail_reminder
 
@@ -35,6 +37,19 @@ def test_team_notice_posted_once_with_mentions_and_escaped_note(connections, sla
     again = team_notice(step_context(absence)).to_dict()  # a retry, or a re-run with new clients
     assert len(slack.messages(NOTICE)) == before + 1
     assert again == {**record, "posted": False}
+
+
+def test_a_first_try_posts_without_reading_the_channel_and_a_retry_finds_the_post(connections, slack, make_absence,
+                                                                                  step_context):
+    absence = make_absence(start=START, end=END)
+    log = connections.sandbox.requests
+    before, posts = len(log), len(slack.messages(NOTICE))
+
+    first = team_notice(dataclasses.replace(step_context(absence), try_number=1))
+
+    assert first.posted and "/api/conversations.history" not in [r["path"] for r in list(log)[before:]]
+    retry = team_notice(dataclasses.replace(step_context(absence), try_number=2))
+    assert not retry.posted and retry.ts == first.ts and len(slack.messages(NOTICE)) == posts + 1
 
 
 def test_team_notice_not_reachable_and_no_note(connections, slack, make_absence, step_context):
