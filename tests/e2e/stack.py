@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from devstack.stack import Stack, free_port
+from devstack.stack import ROOT, Stack, free_port
 from ooo.team import SAMPLE_TEAM_FILE, load_team
 from sandbox import SandboxServer, connection_env, start_sandbox
 
@@ -34,8 +34,10 @@ def write_team(path: Path, **times: str) -> Path:
 
 
 @contextmanager
-def real_stack(home: Path, env: dict[str, str] | None = None, **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
-    """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings."""
+def real_stack(home: Path, env: dict[str, str] | None = None, code: Path = ROOT,
+               **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
+    """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings; ``code`` is where
+    dags/, plugins/ and include/ come from (the checkout, or a copy a test swaps releases in)."""
     team_file = write_team(home / "team.yaml", **times)
     sandbox = start_sandbox(load_team(team_file))
     settings = {
@@ -45,7 +47,7 @@ def real_stack(home: Path, env: dict[str, str] | None = None, **times: str) -> I
         "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "0",
         **(env or {}),
     }
-    airflow = Stack(home, free_port(), env=settings)
+    airflow = Stack(home, free_port(), env=settings, code=code)
     try:
         airflow.start()
         yield airflow, sandbox
