@@ -38,6 +38,7 @@ def real_stack(home: Path, env: dict[str, str] | None = None, code: Path = ROOT,
                **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
     """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings; ``code`` is where
     dags/, plugins/ and include/ come from (the checkout, or a copy a test swaps releases in)."""
+    home.mkdir(parents=True, exist_ok=True)
     team_file = write_team(home / "team.yaml", **times)
     sandbox = start_sandbox(load_team(team_file))
     settings = {

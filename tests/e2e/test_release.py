@@ -95,6 +95,13 @@ def at(iso: str) -> dt.datetime:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
+def task_log(airflow: Stack, ti: dict[str, Any]) -> str:
+    """A task instance's log as the UI shows it (its last try)."""
+    endpoint = airflow.api.task_endpoint(ti["run_id"], ti["task_id"], ti["map_index"])
+    log = airflow.api.call("GET", f"{endpoint}/logs/{ti['try_number']}", params={"full_content": "true"})
+    return str(log["content"])
+
+
 def filed_days_ago(airflow: Stack, employee: str, days: int) -> str:
     """An unexpected absence of one day, ``days`` ago, filed by ops that morning: its return is ``days - 1`` ago."""
     zone = ZoneInfo(load_team(airflow.extra_env["OOO_TEAM_FILE"]).person(employee).timezone)
@@ -199,13 +206,19 @@ def test_no_absence_fails_and_every_one_finishes(released):
 
 
 def test_each_run_moves_to_the_release_and_gets_the_inserted_step(released):
-    """The local bundle pins nothing: a run in flight runs its next tasks from the new DAG, and the
-    scheduler's ``verify_integrity`` gives it an instance of the step the release inserted."""
+    """The local bundle pins nothing: a run in flight runs its next steps from the new DAG, on the new
+    package, and the scheduler's ``verify_integrity`` gives it an instance of the step the release inserted."""
+    airflow = released.airflow
     for run_id in released.runs:
-        run = released.airflow.api.run(run_id)
+        run = airflow.api.run(run_id)
         assert run["bundle_version"] is None
         assert max(v["version_number"] for v in run["dag_versions"]) >= 2, run_id
         assert NEW_STEP in released.tis(run_id), run_id
+    # The team notice: posted before the release by one run, after it by another (each log names its release).
+    before, after = released.tis(released.reviewed)["team_notice"], released.tis(released.noticed)["team_notice"]
+    assert before["dag_version"]["version_number"] < after["dag_version"]["version_number"]
+    assert f"ooo-pipelines {VERSION}" not in task_log(airflow, before)
+    assert f"ooo-pipelines {VERSION}" in task_log(airflow, after)
 
 
 def test_the_inserted_step_runs_in_its_place_or_says_it_came_too_late(released):
@@ -262,7 +275,8 @@ def test_nothing_is_done_twice(released):
 
 def test_texts_sent_after_the_release_are_the_new_ones(released):
     sandbox = released.sandbox.sandbox
-    notices = {run_id: effects_of(sandbox, released.team, released.people[run_id], "").team_notices
+    notices = {run_id: [m for m in effects_of(sandbox, released.team, released.people[run_id], "").team_notices
+                        if not m.get("thread_ts")]  # not the cancellation's reply
                for run_id in released.runs if run_id != released.parked}
     # Posted before the release: the old words, and not posted again.
     [before] = notices[released.reviewed]
