@@ -61,6 +61,10 @@ with DAG(
     # Every absence in flight is an active run, for weeks: Airflow's default cap (16) would hold
     # the 17th absence filed in the queue, not even validated, until another one ended.
     max_active_runs=10_000,
+    # Every run, however old, runs its next step on the release deployed now, with that release's
+    # plugins/ooo and templates (which no DAG bundle versions): never an old DAG file on a new package.
+    # A release keeps the runs in flight working instead (README, "Releasing while absences are in flight").
+    disable_bundle_versioning=True,
     default_args={
         "owner": "client-services",
         # retries and their first delay: [core] default_task_retries / default_task_retry_delay

@@ -49,7 +49,8 @@ def absence_run_id() -> Param:
 
 
 CHANGE_DAG = {"start_date": pendulum.datetime(2026, 1, 1, tz="UTC"), "catchup": False,
-              "tags": ["ooo"], "default_args": {"owner": "client-services"}}
+              "tags": ["ooo"], "default_args": {"owner": "client-services"},
+              "disable_bundle_versioning": True}  # on the release deployed now, as ooo_absence
 
 with DAG(dag_id="ooo_cancel", description="Cancel a filed absence and undo what it did", doc_md=CANCEL_DOC,
          schedule=None, params={"absence_run_id": absence_run_id()}, **CHANGE_DAG):

@@ -67,10 +67,15 @@ def port_in_use(port: int) -> bool:
 
 
 class Stack:
+    """Airflow's processes for ``home``, serving ``code``: a folder with ``dags/``, ``plugins/`` and
+    ``include/`` (the checkout by default; a release's copy, for a test that swaps releases under runs
+    in flight, as a deployment's mounted folders change under its containers)."""
+
     components: tuple[str, ...] = COMPONENTS  # what start() starts, each a process (group) of its own
 
-    def __init__(self, home: Path, airflow_port: int, env: dict[str, str] | None = None):
+    def __init__(self, home: Path, airflow_port: int, env: dict[str, str] | None = None, code: Path = ROOT):
         self.home = home
+        self.code = code
         self.port = airflow_port
         self.logs = home / "logs" / "stack"
         self.extra_env = env or {}
@@ -104,8 +109,8 @@ class Stack:
         env = {**checkout_settings(), **os.environ}
         env.update({
             "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.code / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(self.code / "plugins"),
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
@@ -114,6 +119,9 @@ class Stack:
         if BOT_LOGIN in passwords:  # tasks keep run notes and change runs through the API, as ooo-bot
             env["AIRFLOW_CONN_OOO_AIRFLOW"] = json.dumps({"conn_type": "http", "host": self.url,
                                                           "login": BOT_LOGIN, "password": passwords[BOT_LOGIN]})
+        if self.code != ROOT:  # the copy's package, templates and roster, not the checkout's (installed editable)
+            env["PYTHONPATH"] = os.pathsep.join([str(self.code / "plugins"), *filter(None, [env.get("PYTHONPATH")])])
+            env["OOO_TEMPLATES_DIR"] = str(self.code / "include" / "templates")
         env.update(self.extra_env)
         if sqlite_path(self.database_url(env)):  # the embedded default: see ooo.embedded_db
             env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", CONNECT_ARGS_PATH)
@@ -234,6 +242,16 @@ class Stack:
             with contextlib.suppress(psutil.NoSuchProcess):
                 victim.kill()
         return [v.pid for v in victims]
+
+    def stop_component(self, component: str, grace: float = 10) -> None:
+        """Stop one component as a deployment's restart does (SIGTERM, SIGKILL after ``grace``); :meth:`restart`
+        starts it again."""
+        proc = self.procs.pop(component)
+        _signal_group(proc, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+        _signal_group(proc, signal.SIGKILL)  # and whatever it left behind in its group
+        proc.wait()
 
     @property
     def api(self) -> AirflowApi:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from airflow import __version__ as airflow_version
 from airflow.providers.common.compat.sdk import AirflowSkipException
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
@@ -27,6 +28,7 @@ from airflow.sdk import BaseOperator, Param, timezone
 from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.execution_time.hitl import HITLUser
 
+from ooo import code_version
 from ooo.notifiers import ManagerAskedToApprove
 from ooo.procedure import PURPOSE, Step
 from ooo.records import ApprovalAnswer, Record
@@ -44,7 +46,12 @@ log = logging.getLogger(__name__)
 
 
 def planned_run(context: Any) -> AbsenceRun:
-    """The task's absence run; the task skips when there is nothing to carry out."""
+    """The task's absence run; the task skips when there is nothing to carry out.
+
+    Its log first says which Airflow and which release serve it: a run lives for weeks, and a release
+    that lands meanwhile serves its next step (design §8; README, "Releasing while absences are in flight").
+    """
+    log.info("Airflow %s, %s", airflow_version, code_version())
     run = AbsenceRun.from_context(context)
     try:
         plan = run.plan

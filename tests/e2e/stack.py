@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from devstack.stack import Stack, free_port
+from devstack.stack import ROOT, Stack, free_port
 from ooo.team import SAMPLE_TEAM_FILE, load_team
 from sandbox import SandboxServer, connection_env, start_sandbox
 
@@ -37,10 +37,13 @@ def write_team(path: Path, intake: dict[str, Any] | None = None, **times: str) -
 
 @contextmanager
 def real_stack(home: Path, env: dict[str, str] | None = None, production: bool = False,
-               intake: dict[str, Any] | None = None, **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
+               intake: dict[str, Any] | None = None, code: Path = ROOT,
+               **times: str) -> Iterator[tuple[Stack, SandboxServer]]:
     """Airflow against a fresh sandbox; ``env`` adds to or overrides the Airflow settings.
     ``production``: the compose file's shape (:class:`devstack.production.ProductionStack`);
-    ``intake`` turns the intake on (:func:`write_team`)."""
+    ``intake`` turns the intake on (:func:`write_team`); ``code`` is where dags/, plugins/ and
+    include/ come from (the checkout, or a copy a test swaps releases in)."""
+    home.mkdir(parents=True, exist_ok=True)
     team_file = write_team(home / "team.yaml", intake, **times)
     sandbox = start_sandbox(load_team(team_file))
     settings = {
@@ -57,7 +60,7 @@ def real_stack(home: Path, env: dict[str, str] | None = None, production: bool =
             with production_stack(home, free_port(), env=settings) as airflow:
                 yield airflow, sandbox
         else:
-            airflow = Stack(home, free_port(), env=settings)
+            airflow = Stack(home, free_port(), env=settings, code=code)
             try:
                 airflow.start()
                 yield airflow, sandbox
