@@ -31,6 +31,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,  # one reader of the sync tokens at a time
+    disable_bundle_versioning=True,  # on the release deployed now, as ooo_absence
     tags=["ooo"],
     default_args={"owner": "client-services"},
 ):

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from ooo.absence import AbsenceRejected, absence_of_run, parse_absence, run_id_for
 from ooo.airflow_api import IN_FLIGHT, AirflowApiError, RunExists
-from ooo.out_of_office import FULL, OUT_OF_OFFICE, NoAbsence, OwnEvent, half_day_split, read_event, working_days
+from ooo.out_of_office import FULL, OUT_OF_OFFICE, NoAbsence, OwnEvent, read_event, working_days
 from ooo.records import Record
 from ooo.run_note import clip
 from ooo.team import Intake, Person, Team
@@ -254,14 +254,12 @@ def kind_of(first: dt.date, event: Tracked, person: Person, intake: Intake) -> t
 
 def absence_params(person: Person, first: dt.date, last: dt.date, kind: str, event: Tracked,
                    team: Team) -> dict[str, Any]:
-    """``ooo_absence``'s params for the days ``first``..``last`` of ``event`` (half days when the team has a
-    split time: ``ooo_absence`` then takes ``start_half`` / ``end_half``)."""
-    params: dict[str, Any] = {"employee": person.email, "start_date": first.isoformat(),
-                              "end_date": last.isoformat(), "kind": kind, "reachable": False, "note": ""}
-    if half_day_split(team) is not None:
-        params["start_half"] = event.start_half if event.first == first.isoformat() else FULL
-        params["end_half"] = event.end_half if event.last == last.isoformat() else FULL
-    return params
+    """``ooo_absence``'s params for the days ``first``..``last`` of ``event``: its half days (read at the team's
+    split time) on the event's own first and last day, whole days between."""
+    return {"employee": person.email, "start_date": first.isoformat(), "end_date": last.isoformat(), "kind": kind,
+            "reachable": False, "note": "",
+            "start_half": event.start_half if event.first == first.isoformat() else FULL,
+            "end_half": event.end_half if event.last == last.isoformat() else FULL}
 
 
 def _duration(delta: dt.timedelta) -> str:

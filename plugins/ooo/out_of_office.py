@@ -66,14 +66,6 @@ def is_ours(event: Mapping[str, Any]) -> bool:
     return bool(private.get(MARKER))
 
 
-def half_day_split(team: Team) -> dt.time | None:
-    """The team's half-day split time (``team.half_day_split``), if the roster has one."""
-    value = getattr(team, "half_day_split", None)
-    if value is None or isinstance(value, dt.time):
-        return value
-    return dt.time.fromisoformat(str(value))
-
-
 def read_event(event: Mapping[str, Any], person: Person, team: Team) -> OwnEvent | NoAbsence:
     """What ``event`` on ``person``'s calendar says about their days out."""
     event_id = str(event.get("id") or "")
@@ -88,12 +80,12 @@ def read_event(event: Mapping[str, Any], person: Person, team: Team) -> OwnEvent
     if start is None or end is None or end <= start:
         return NoAbsence(event_id, "it has no start and end")
     start, end = start.astimezone(zone), end.astimezone(zone)
-    split = half_day_split(team)
-    first, start_half = start.date(), AFTERNOON if split and start.time() >= split else FULL
+    split = team.half_day_split
+    first, start_half = start.date(), AFTERNOON if start.time() >= split else FULL
     if end.time() == dt.time(0):
         last, end_half = end.date() - dt.timedelta(days=1), FULL
     else:
-        last, end_half = end.date(), MORNING if split and end.time() <= split else FULL
+        last, end_half = end.date(), MORNING if end.time() <= split else FULL
     while first <= last and not team.is_working_day(first):
         first, start_half = first + dt.timedelta(days=1), FULL
     while last >= first and not team.is_working_day(last):

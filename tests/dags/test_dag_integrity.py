@@ -71,7 +71,7 @@ def test_a_step_added_since_an_absence_was_planned_skips_in_that_run(dagbag, mak
     planned = plan_timeline(absence, team, absence.requested_at)  # as a release without the step planned it
     old = dataclasses.replace(planned, moments={k: m for k, m in planned.moments.items() if k != "customer_notice"})
     step = dagbag.dags["ooo_absence"].get_task("customer_notice")
-    assert step._due(old) == (old.out_from, "not in this absence's plan (filed before customer_notice existed)")
+    assert step._due(old) == (old.back_at, "not in this absence's plan: it was planned before customer_notice existed")
     assert step._due(planned) == (planned["team_notice"].at, None)
 
 

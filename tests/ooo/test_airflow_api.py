@@ -56,7 +56,7 @@ class FlakyAirflow(BaseHTTPRequestHandler):
             self.notes[unquote(path.rsplit("/", 1)[1])] = body["note"]
             return self._send(200, {"note": body["note"]})
         if self.command == "POST" and path == "/api/v2/dags/ooo_absence/dagRuns":
-            return self._send(200, {"dag_run_id": body["dag_run_id"]})
+            return self._send(200, {"dag_run_id": body["dag_run_id"], "state": "queued"})
         return self._send(404, {"detail": "Not Found"})
 
     do_POST = do_PATCH = do_GET = _answer

@@ -209,17 +209,13 @@ def test_the_json_says_the_halves_and_the_client(capsys):
     assert shown["return_date"] == "2026-12-11"
 
 
-def test_trigger_sends_the_new_params(monkeypatch):
-    sent = {}
-
-    class Api:
-        def trigger_absence(self, params, logical_date=None):
-            sent.update(params)
-            return {"dag_run_id": "r", "state": "queued"}
-
-    monkeypatch.setattr(cli, "_api", lambda args: Api())
-    assert main(["trigger", "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-08", "--kind",
-                 "client_visit", "--client-company", "bigskyoutfitters.com", "--start-half", "afternoon"]) == 0
+def test_trigger_files_the_half_days_and_the_client_with_airflow(capsys, airflow):
+    code, out, _ = run_cli(capsys, "trigger", "--employee", MAYA, "--start", "2026-12-07", "--end", "2026-12-08",
+                           "--kind", "client_visit", "--client-company", "bigskyoutfitters.com", "--start-half",
+                           "afternoon")
+    assert code == 0 and out.startswith("Filed absence__maya.patel@yellowstonelocal.com__2026-12-07__2026-12-08")
+    [filed] = [body for m, p, body in airflow.seen if (m, p) == ("POST", "/api/v2/dags/ooo_absence/dagRuns")]
+    sent = filed["conf"]
     assert (sent["kind"], sent["client_company"], sent["start_half"]) == ("client_visit", "bigskyoutfitters.com",
                                                                           "afternoon")
     assert "end_half" not in sent  # left out: the DAG's default (a whole last day)

@@ -47,7 +47,6 @@ from ooo.services.google import GoogleWorkspace
 from ooo.team import SAMPLE_TEAM_FILE, Team, parse_team
 from sandbox import SandboxServer, connection_env, start_sandbox
 from sandbox.scenario import own_out_of_office
-from tests.ooo.test_out_of_office import with_split
 
 DOMAIN = "@yellowstonelocal.com"
 LENA, TOM, JORDAN, MAYA, SAM, PRIYA = (f"{n}{DOMAIN}" for n in (
@@ -124,15 +123,13 @@ def test_planned_unexpected_or_too_late_by_when_the_event_was_made(team):
     assert kind_of(day(3), event(starts + dt.timedelta(days=2)), tom, team.intake)[0] == "planned"
 
 
-def test_the_params_filed_carry_half_days_only_when_the_roster_has_a_split_time(team):
+def test_the_params_filed_carry_the_events_half_days_on_its_own_first_and_last_day(team):
     tom = team.person(TOM)
     event = Tracked(id="e1", first="2026-12-07", last="2026-12-09", start_half="afternoon", end_half="morning")
-    plain = absence_params(tom, day(0), day(2), "planned", event, team)
-    assert plain == {"employee": TOM, "start_date": "2026-12-07", "end_date": "2026-12-09", "kind": "planned",
-                     "reachable": False, "note": ""}
-    halves = absence_params(tom, day(0), day(2), "planned", event, with_split(team))
-    assert (halves["start_half"], halves["end_half"]) == ("afternoon", "morning")
-    extra = absence_params(tom, day(1), day(2), "planned", event, with_split(team))  # not the event's first day
+    halves = absence_params(tom, day(0), day(2), "planned", event, team)
+    assert halves == {"employee": TOM, "start_date": "2026-12-07", "end_date": "2026-12-09", "kind": "planned",
+                      "reachable": False, "note": "", "start_half": "afternoon", "end_half": "morning"}
+    extra = absence_params(tom, day(1), day(2), "planned", event, team)  # not the event's first day
     assert (extra["start_half"], extra["end_half"]) == ("full", "morning")
 
 
@@ -299,7 +296,7 @@ def test_new_events_are_filed_once_and_a_quiet_calendar_costs_one_request(world)
     assert list(intake.airflow.absences(LENA)) == [lena_id]
     assert intake.airflow.absences(LENA)[lena_id]["conf"] == {
         "employee": LENA, "start_date": lenas["first_day"].isoformat(), "end_date": lenas["last_day"].isoformat(),
-        "kind": "planned", "reachable": False, "note": ""}
+        "kind": "planned", "reachable": False, "note": "", "start_half": "full", "end_half": "full"}
     assert lines(first, FILED, "Lena") == [f"{lena_id} (planned: made before it begins: waits for approval)"]
 
     server.sandbox.api("google").add_event(TOM, own_event(team, TOM, in_days=21, days=3))

@@ -32,18 +32,6 @@ def ny(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), NEW_YORK)
 
 
-@dataclasses.dataclass(frozen=True)
-class SplitTeam(Team):
-    """The team with a half-day split time, as the half-days roster setting gives it."""
-
-    half_day_split: dt.time = dt.time(12, 0)
-
-
-def with_split(team: Team, split: str = "12:00") -> Team:
-    return SplitTeam(**{f.name: getattr(team, f.name) for f in dataclasses.fields(team)},
-                     half_day_split=dt.time.fromisoformat(split))
-
-
 def read(team: Team, event: dict[str, Any], who: str = LENA) -> OwnEvent | NoAbsence:
     person = team.person(who)
     assert person is not None
@@ -107,8 +95,7 @@ def test_an_event_written_in_another_zone_is_read_in_the_persons_own(team):
 
 
 def test_half_days_follow_the_teams_split_time(team):
-    split = with_split(team)
-    day = dt.date(2026, 12, 8)
+    day = dt.date(2026, 12, 8)  # the sample team splits at 12:00
     cases = [
         ((ny(day, 13), ny(day + dt.timedelta(days=2))), (day, day + dt.timedelta(days=1), AFTERNOON, FULL)),
         ((ny(day, 12), ny(day, 17)), (day, day, AFTERNOON, FULL)),  # at the split: the afternoon
@@ -117,14 +104,15 @@ def test_half_days_follow_the_teams_split_time(team):
         ((ny(day, 8), ny(day, 11)), (day, day, FULL, MORNING)),  # a morning out
     ]
     for (start, end), (first, last, start_half, end_half) in cases:
-        own = read(split, ooo(start, end))
+        own = read(team, ooo(start, end))
         assert isinstance(own, OwnEvent)
         assert (own.first, own.last, own.start_half, own.end_half) == (first, last, start_half, end_half), start
         assert own.starts == start
-        without = read(team, ooo(start, end))  # no split time in the roster: whole days
-        assert isinstance(without, OwnEvent) and (without.start_half, without.end_half) == (FULL, FULL)
+    later = dataclasses.replace(team, half_day_split=dt.time(14))  # a team whose afternoon begins at 2 PM
+    own = read(later, ooo(ny(day, 13), ny(day + dt.timedelta(days=1), 13)))
+    assert isinstance(own, OwnEvent) and (own.start_half, own.end_half) == (FULL, MORNING)
     # a half day falling on a weekend is trimmed away with its day
-    own = read(split, ooo(ny(dt.date(2026, 12, 5), 14), ny(dt.date(2026, 12, 8), 10)))
+    own = read(team, ooo(ny(dt.date(2026, 12, 5), 14), ny(dt.date(2026, 12, 8), 10)))
     assert isinstance(own, OwnEvent)
     assert (own.first, own.start_half, own.last, own.end_half) == (dt.date(2026, 12, 7), FULL, dt.date(2026, 12, 8),
                                                                    MORNING)

@@ -64,13 +64,13 @@ def test_day_counts_count_halves():
 def test_the_run_note_shows_the_halves_and_the_visit(team):
     absence, timeline = planned(team, start_half="afternoon", end_half="morning")
     note = run_note(Plan(absence, timeline), None, Records()).replace("\\", "")
-    assert note.splitlines()[0] == ("**Maya Patel** (planned) out Mon Dec 7 from 12:00 – Fri Dec 11 morning, "
+    assert note.splitlines()[2] == ("Maya Patel (planned) out Mon Dec 7 from 12:00 – Fri Dec 11 morning, "
                                     "back Fri Dec 11 at 12:00 · buddy Jordan Reyes")
     visit, timeline = planned(team, kind="client_visit", client_company="nosuch.example")
     unknown = TeamNotice(channel="C1", ts="1.2", posted=True, client_company="nosuch.example",
                          client_company_unknown="HubSpot has no company nosuch.example")
     note = run_note(Plan(visit, timeline), None, Records(team_notice=unknown)).replace("\\", "")
-    assert note.startswith("**Maya Patel** (client visit: nosuch.example) out Mon Dec 7 – Fri Dec 11")
+    assert note.splitlines()[2].startswith("Maya Patel (client visit: nosuch.example) out Mon Dec 7 – Fri Dec 11")
     assert ("⚠ The client nosuch.example is named as given in the notices: HubSpot has no company "
             "nosuch.example.") in note
 
@@ -78,7 +78,8 @@ def test_the_run_note_shows_the_halves_and_the_visit(team):
 def test_the_approval_request_shows_the_halves_and_the_visit(team):
     absence, timeline = planned(team, kind="client_visit", client_company="bigskyoutfitters.com",
                                 start_half="afternoon", end_half="morning")
-    body = render("approval_request.md", absence=absence, timeline=timeline, manager="Allison Reed", warnings=[])
+    body = render("approval_request.md", absence=absence, timeline=timeline, warnings=[], asked="Allison Reed",
+                  asked_why="")
     assert ("asks to be out visiting the client bigskyoutfitters.com\nfrom **Monday, December 7, 2026 from 12:00** "
             "to **Friday, December 11, 2026 (morning)**\n(4 days), back on **Friday, December 11, 2026 at 12:00**.") \
         in body.replace("\\", "")
@@ -89,7 +90,7 @@ def test_the_coverage_board_shows_the_halves(team):
     facts = RunFacts(absence.run_id, "running", {"absence": absence.to_dict(), "timeline": timeline.to_dict()},
                      {"chosen_options": ["Approve"]})
     rows = board_rows([facts], pendulum.datetime(2026, 12, 8, 18, tz="UTC"))
-    page = render("coverage_board.html", rows=rows, now=NOW, days=30)
+    page = render("coverage_board.html", rows=rows, not_happening=[], now=NOW, days=30)
     assert "Mon Dec 7 from 12:00 – Fri Dec 11 morning<br>" in page
     assert "4 days, planned" in page and '<td class="back">Fri Dec 11 at 12:00</td>' in page
 
