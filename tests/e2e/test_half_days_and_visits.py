@@ -77,7 +77,7 @@ def test_half_days_land_on_the_afternoon_and_the_morning_across_dst(stack, emplo
     zone = ZoneInfo(load_team().person(employee).timezone)
     # Filed (approved in the HR tool) the morning before, by an ops backfill: every moment has passed.
     filed = dt.datetime.combine(dt.date.fromisoformat(start) - dt.timedelta(days=1), dt.time(9), zone)
-    run_id = airflow.api.trigger_absence(
+    run_id = airflow.api_as("hr-integration").trigger_absence(
         {"employee": employee, "start_date": start, "end_date": end, "kind": "planned", "start_half": "afternoon",
          "end_half": "morning", "approved_by": ALLISON, "reachable": False, "note": ""},
         logical_date=filed.isoformat())["dag_run_id"]
@@ -118,7 +118,7 @@ def test_a_client_visits_thread_reaches_the_employee_when_the_afternoon_begins(s
     employee, moment, hhmm = next_minute(PEOPLE_BY_ZONE, lead=150)
     split_at(airflow, hhmm)  # the afternoon begins in two and a half minutes
     today = moment.date()
-    run_id = airflow.api.trigger_absence(
+    run_id = airflow.api_as("hr-integration").trigger_absence(
         {"employee": employee, "start_date": today.isoformat(), "end_date": today.isoformat(),
          "kind": "client_visit", "client_company": "bigskyoutfitters.com", "start_half": "afternoon",
          "approved_by": ALLISON, "reachable": True, "note": ""})["dag_run_id"]
