@@ -134,6 +134,25 @@ def bench_people(n: int) -> list[str]:
 
 # -- a real stack ----------------------------------------------------------------------------
 @contextmanager
+def seed_meetings(google: Any, employee: Any, manager: str, day: dt.date, count: int, zone: str) -> None:
+    """``count`` half-hour meetings on ``employee``'s ``day`` from 8:00, two in five with a client (the
+    employee organises those: their clients get the reschedule note), the rest internal (the manager's)."""
+    from zoneinfo import ZoneInfo
+
+    for k in range(count):
+        at = dt.datetime.combine(day, dt.time(8), ZoneInfo(zone)) + dt.timedelta(minutes=30 * k)
+        external = k % 5 in (0, 3)
+        organiser = employee.email if external else manager
+        guests = [employee.email, f"client{k}@example-client.com"] if external else \
+            [employee.email, manager, employee.buddy]
+        google.add_event(organiser, {
+            "summary": f"{'Client check-in' if external else 'Account review'} {k}",
+            "start": {"dateTime": at.isoformat(), "timeZone": zone},
+            "end": {"dateTime": (at + dt.timedelta(minutes=25)).isoformat(), "timeZone": zone},
+            "attendees": [{"email": g, "responseStatus": "accepted"} for g in dict.fromkeys([organiser, *guests])],
+        })
+
+
 def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, dag_id: str = "ooo_absence",
                env: dict[str, str] | None = None, timezone: str = "Europe/London",
                client_timeout: int | None = None, metadata_db: str = "sqlite",

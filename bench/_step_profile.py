@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_team  # noqa: E402
+from _common import seed_meetings, write_team  # noqa: E402
 
 ZONE = "Europe/London"
 #: The functions every call to a service goes through, by client (each call counted once).
@@ -85,17 +85,7 @@ def main() -> None:
     manager = next(p.email for p in team.people if p.role == "manager")
     day = dt.datetime.now(zone).date() - dt.timedelta(days=20)
     google = server.sandbox.api("google")
-    for k in range(args.meetings):  # as bench_step_cost seeds them
-        at = dt.datetime.combine(day, dt.time(8), zone) + dt.timedelta(minutes=30 * k)
-        external = k % 5 in (0, 3)
-        organiser = employee.email if external else manager
-        guests = [employee.email, f"client{k}@example-client.com"] if external else \
-            [employee.email, manager, employee.buddy]
-        google.add_event(organiser, {
-            "summary": f"{'Client check-in' if external else 'Account review'} {k}",
-            "start": {"dateTime": at.isoformat(), "timeZone": ZONE},
-            "end": {"dateTime": (at + dt.timedelta(minutes=25)).isoformat(), "timeZone": ZONE},
-            "attendees": [{"email": g, "responseStatus": "accepted"} for g in dict.fromkeys([organiser, *guests])]})
+    seed_meetings(google, employee, manager, day, args.meetings, ZONE)  # as bench_step_cost seeds them
     server.sandbox.api("justcall").add_text(employee.justcall_number, "+15555550100", "Hi, can you call me back?",
                                             dt.datetime.combine(day, dt.time(10), zone), contact_name="Client")
     filed = dt.datetime.combine(day - dt.timedelta(days=14), dt.time(16), dt.timezone.utc)

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _common import RESULTS, ROOT, bench_people, machine, print_machine, real_stack, table
+from _common import RESULTS, ROOT, bench_people, machine, print_machine, real_stack, seed_meetings, table
 from _cost import OTHER_ROLES, ROLES, AccessLog, StackCpu, diff, tally
 
 BENCH_DAGS = Path(__file__).resolve().parent / "step_cost_dags"
@@ -161,18 +161,7 @@ def seed_absences(server: Any, team_file: Path, n: int, meetings: int) -> list[d
         employee = team.person(people[2 * i])
         assert employee is not None
         day = today - dt.timedelta(days=40 - i)
-        for k in range(meetings):
-            at = dt.datetime.combine(day, dt.time(8), zone) + dt.timedelta(minutes=30 * k)
-            external = k % 5 in (0, 3)
-            organiser = employee.email if external else manager
-            guests = [employee.email, f"client{k}@example-client.com"] if external else \
-                [employee.email, manager, employee.buddy]
-            google.add_event(organiser, {
-                "summary": f"{'Client check-in' if external else 'Account review'} {k}",
-                "start": {"dateTime": at.isoformat(), "timeZone": ZONE},
-                "end": {"dateTime": (at + dt.timedelta(minutes=25)).isoformat(), "timeZone": ZONE},
-                "attendees": [{"email": g, "responseStatus": "accepted"} for g in dict.fromkeys([organiser, *guests])],
-            })
+        seed_meetings(google, employee, manager, day, meetings, ZONE)
         if employee.justcall_number:
             justcall.add_text(employee.justcall_number, "+15555550100", "Hi, can you call me back about the renewal?",
                               dt.datetime.combine(day, dt.time(10), zone), contact_name="Client")

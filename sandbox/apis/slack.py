@@ -51,6 +51,7 @@ import html
 import itertools
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ooo.team import Team
@@ -122,6 +123,27 @@ def _offset(cursor: str) -> int:
 
 def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes") if value is not None else False
+
+
+def _window(args: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """``oldest`` / ``latest`` / ``inclusive`` of conversations.history and .replies, as a test on a message."""
+    inclusive = _truthy(args.get("inclusive"))
+    try:
+        oldest = float(args.get("oldest") or 0)
+    except ValueError as exc:
+        raise SlackError("invalid_ts_oldest") from exc
+    try:
+        latest = float(args["latest"]) if args.get("latest") else None
+    except ValueError as exc:
+        raise SlackError("invalid_ts_latest") from exc
+
+    def within(m: dict[str, Any]) -> bool:
+        ts = float(m["ts"])
+        low = ts >= oldest if inclusive else ts > oldest
+        high = latest is None or (ts <= latest if inclusive else ts < latest)
+        return low and high
+
+    return within
 
 
 class SlackApi(Api):
@@ -489,21 +511,7 @@ class SlackApi(Api):
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         chan = self._member_channel(args.get("channel"))
-        inclusive = _truthy(args.get("inclusive"))
-        try:
-            oldest = float(args.get("oldest") or 0)
-        except ValueError as exc:
-            raise SlackError("invalid_ts_oldest") from exc
-        try:
-            latest = float(args["latest"]) if args.get("latest") else None
-        except ValueError as exc:
-            raise SlackError("invalid_ts_latest") from exc
-
-        def within(m: dict[str, Any]) -> bool:
-            ts = float(m["ts"])
-            low = ts >= oldest if inclusive else ts > oldest
-            high = latest is None or (ts <= latest if inclusive else ts < latest)
-            return low and high
+        within = _window(args)
 
         def in_history(m: dict[str, Any]) -> bool:  # thread replies live in conversations.replies
             return m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast"
@@ -529,21 +537,7 @@ class SlackApi(Api):
         parent = next((m for m in chan["messages"] if m["ts"] == root), None)
         if parent is None:
             raise SlackError("thread_not_found")
-        inclusive = _truthy(args.get("inclusive"))
-        try:
-            oldest = float(args.get("oldest") or 0)
-        except ValueError as exc:
-            raise SlackError("invalid_ts_oldest") from exc
-        try:
-            latest = float(args["latest"]) if args.get("latest") else None
-        except ValueError as exc:
-            raise SlackError("invalid_ts_latest") from exc
-
-        def within(m: dict[str, Any]) -> bool:
-            ts = float(m["ts"])
-            return ((ts >= oldest if inclusive else ts > oldest)
-                    and (latest is None or (ts <= latest if inclusive else ts < latest)))
-
+        within = _window(args)
         # The parent always leads the thread (UNCONFIRMED whether Slack leaves it out when
         # ``oldest`` is after it); the replies follow, oldest first.
         thread = [parent, *(m for m in chan["messages"] if m.get("thread_ts") == root and m["ts"] != root
