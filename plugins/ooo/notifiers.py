@@ -20,10 +20,11 @@ into two; the approval waits in *Required Actions* without the DM).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from airflow.sdk import BaseNotifier
 
@@ -90,8 +91,9 @@ class ManagerAskedToApprove(BaseNotifier):
 
         task = context["task"]
         try:
-            link = task.generate_link_to_ui(task_instance=context["task_instance"], options="Approve",
-                                            base_url=conf.get("api", "base_url", fallback=None))
+            link = approve_link(task.generate_link_to_ui(task_instance=context["task_instance"],
+                                                         base_url=conf.get("api", "base_url", fallback=None)),
+                                task.APPROVE)
             plan = self.run.plan
             ask_manager(self.run.step_context(logger=self.log), link, plan.asked, plan.approver_why)
         except Exception:  # noqa: BLE001 - a Slack outage must not reject the absence
@@ -100,6 +102,19 @@ class ManagerAskedToApprove(BaseNotifier):
         finally:
             if self.deadline is not None:
                 task.response_timeout = max(self.deadline - timezone.utcnow(), dt.timedelta(seconds=1))
+
+
+def approve_link(link: str, option: str) -> str:
+    """The request's link with ``option`` preselected: the request opens with it as the filled, primary button.
+
+    The UI reads ``_options`` as a JSON list; Airflow 3.3.2's ``generate_link_to_ui(options=...)`` writes the
+    list's Python repr (``['Approve']``), which the UI's JSON.parse refuses, so nothing was preselected
+    and Approve and Reject looked alike. The option is put here as the JSON the UI reads.
+    """
+    parts = urlsplit(link)
+    query = urlencode([("_options", json.dumps([option])),
+                       *[(k, v) for k, v in parse_qsl(parts.query) if k != "_options"]])
+    return urlunsplit(parts._replace(query=query))
 
 
 def failure_text(context: Mapping[str, Any]) -> str:

@@ -2,9 +2,10 @@
 
 One real stack (``tests.e2e.stack.real_stack``) serves every test of a module. The team's step
 times are all midnight, so an absence from today runs every step due today at once after its
-approval and waits, deferred, for tomorrow's. Screenshots go to ``$OOO_SCREENSHOTS_DIR`` when set
-(``OOO_SCREENSHOTS_DIR=docs scripts/test.sh tests/browser`` refreshes the README's), else to the
-test's temporary folder.
+approval and waits, deferred, for tomorrow's. People sign in with the stack's logins (FAB, the project's
+roles): ops by default, a manager by their roster email (``log_in_as``). Screenshots go to
+``$OOO_SCREENSHOTS_DIR`` when set (``OOO_SCREENSHOTS_DIR=docs scripts/test.sh tests/browser`` refreshes the
+README's), else to the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, ui: tuple[Stack, SandboxServer]) -> Iterator[Any]:
-    """A fresh browser session, logged in to Airflow as admin."""
+    """A fresh browser session, logged in to Airflow as ops (role ooo-ops: file, cancel, read runs and logs)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -58,7 +59,7 @@ def page(browser: Any, ui: tuple[Stack, SandboxServer]) -> Iterator[Any]:
     context.close()
 
 
-def log_in(page: Any, airflow: Stack, path: str = "/", username: str = "admin") -> None:
+def log_in(page: Any, airflow: Stack, path: str = "/", username: str = "ops") -> None:
     page.goto(airflow.url + path)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(airflow.password_of(username))
@@ -86,3 +87,26 @@ def shown(page: Any, locator: Any, timeout: float = 120) -> Any:
             if time.monotonic() > deadline:
                 raise
             page.reload()
+
+
+def log_in_as(page: Any, airflow: Stack, username: str) -> None:
+    """The same browser, signed out and signed in again as ``username`` (a manager's login is their email)."""
+    page.context.clear_cookies()
+    log_in(page, airflow, username=username)
+
+
+#: How Airflow 3.3's UI paints a HITL option (``ui/dist``: the request's buttons are Chakra buttons,
+#: ``variant="solid"`` on the ``brand`` palette for a default or preselected option, else ``variant="subtle"``
+#: on ``gray``; with neither defaults nor a preselection every option is solid). Read from the computed
+#: background against the theme's own colours: the classes are hashed.
+PAINT = """button => {
+  const theme = getComputedStyle(document.documentElement), bg = getComputedStyle(button).backgroundColor;
+  if (bg === theme.getPropertyValue('--chakra-colors-brand-solid').trim()) return 'filled';
+  if (bg === theme.getPropertyValue('--chakra-colors-gray-subtle').trim()) return 'pale';
+  return bg;
+}"""
+
+
+def paint(button: Any) -> str:
+    """``filled`` (the primary, solid brand button), ``pale`` (subtle gray), or the colour found."""
+    return button.evaluate(PAINT)

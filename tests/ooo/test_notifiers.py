@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from types import SimpleNamespace
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from ooo.notifiers import OpsAlert, failure_alert
 
@@ -74,6 +76,9 @@ def test_the_manager_is_asked_in_slack_with_a_link_to_the_request_and_a_slack_ou
     assert len(dm) == 1 and dm[0]["metadata"]["event_type"] == "ooo_approval_request"
     assert (f"https://airflow.example/dags/ooo_absence/runs/{absence.run_id}/tasks/approval/required_actions"
             in dm[0]["text"])
+    # Approve preselected as the UI reads it (a JSON list: the request opens with Approve as its primary button).
+    link = html.unescape(re.search(r"<(https://[^|>]+)\|", dm[0]["text"]).group(1))
+    assert json.loads(parse_qs(urlsplit(link).query)["_options"][0]) == ["Approve"]
     connections.sandbox.faults["slack"] = Faults(error_rate=1.0, fail_status=400)  # Slack refuses: nothing raised
     ManagerAskedToApprove(AbsenceRun.from_context(context))(context)
     assert len(slack.dm_messages(slack.user_id("allison.reed@yellowstonelocal.com"))) == 1
