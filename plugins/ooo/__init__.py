@@ -1,21 +1,4 @@
-"""ooo-pipelines: out-of-office automation for customer-success teams, run by Airflow."""
+"""ooo-pipelines: out-of-office automation for customer-success teams, run by Airflow.
 
-from __future__ import annotations
-
-import subprocess
-from functools import cache
-from pathlib import Path
-
-__version__ = "0.1.0"
-
-
-@cache
-def code_version() -> str:
-    """The release serving this process (design §8: each run's log says which code served it)."""
-    here = Path(__file__).resolve().parent
-    try:
-        sha = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"ooo-pipelines {__version__}" + (f" ({sha})" if sha else "")
+Nothing here on purpose: see :mod:`ooo.release`.
+"""

@@ -28,10 +28,10 @@ from airflow.sdk import BaseOperator, Param, timezone
 from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.execution_time.hitl import HITLUser
 
-from ooo import code_version
 from ooo.notifiers import ManagerAskedToApprove
 from ooo.procedure import PURPOSE, Step
 from ooo.records import ApprovalAnswer, Record
+from ooo.release import code_version
 from ooo.run import AbsenceRun, NotPlanned
 from ooo.run_note import approval_state
 from ooo.steps.context import StepContext

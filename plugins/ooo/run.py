@@ -69,13 +69,17 @@ class AbsenceRun:
 
     def steps_done_so_far(self) -> tuple[Step, ...]:
         """The steps whose records this task may find: on a step's first try, those before it (and,
-        for a daily review, the days before); otherwise, or for a task that is no step, every one."""
+        for a daily review, the days before); otherwise, for a step this run's plan has no moment for
+        (released after it was planned: it may run after the later steps), or for a task that is no
+        step, every one."""
         try:
             mine = Step(self.ti.task_id)
         except ValueError:
             return STEPS
         if self.try_number != 1:
             return STEPS
+        if mine not in (Step.VALIDATE, Step.SMS_REVIEW) and mine.value not in self.plan.timeline.moments:
+            return STEPS  # a step a release inserted after this run was planned: the steps after it may be done
         return STEPS[:STEPS.index(mine) + (mine is Step.SMS_REVIEW)]
 
     @cached_property

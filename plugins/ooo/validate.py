@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ooo import code_version
 from ooo.absence import (
     Absence,
     AbsenceRejected,
@@ -28,6 +27,7 @@ from ooo.absence import (
 from ooo.airflow_api import IN_FLIGHT
 from ooo.plan import PLAN_KEY, PLAN_TASK, Plan
 from ooo.records import Records
+from ooo.release import code_version
 from ooo.run import AbsenceRun
 from ooo.run_note import run_note
 from ooo.team import Person, Team

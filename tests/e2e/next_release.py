@@ -70,7 +70,7 @@ def swap_in(release: Path, code: Path) -> None:
 
 
 EDITS: dict[str, list[tuple[str, str]]] = {
-    "plugins/ooo/__init__.py": [('__version__ = "0.1.0"', f'__version__ = "{VERSION}"')],
+    "plugins/ooo/release.py": [('__version__ = "0.1.0"', f'__version__ = "{VERSION}"')],
     "plugins/ooo/procedure.py": [
         ('    TEAM_NOTICE = "team_notice"\n',
          f'    TEAM_NOTICE = "team_notice"\n    SUPPORT_HEADS_UP = "{NEW_STEP}"\n'),

@@ -37,7 +37,7 @@ MAYA, JORDAN, PRIYA, SAM, ROSA = (f"{n}{DOMAIN}" for n in ("maya.patel", "jordan
                                                           "sam.okafor", "rosa.alvarez"))
 #: The login each role of the table signs in as (Stack's logins).
 LOGIN_OF = {"Admin": "admin", "ooo-ops": "ops", "ooo-manager": ALLISON, "ooo-bot": "ooo-bot", "Viewer": "viewer"}
-ANSWER = "answer an approval"
+ANSWER = "answer an absence's approval (assigned to the employee's manager)"
 
 
 def access_matrix(text: str) -> dict[str, dict[str, bool]]:

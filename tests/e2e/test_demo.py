@@ -57,7 +57,7 @@ def test_demo_files_the_samples_and_ctrl_c_stops_everything(tmp_path, metadata_b
             assert r.status_code == 201, (username, r.text)
         assert len(processes_of(home)) >= 4  # api-server, scheduler, dag-processor, triggerer (+ children)
         demo.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        rest = demo.communicate(timeout=60)[0]
+        rest = demo.communicate(timeout=120)[0]  # stopping takes seconds; a loaded machine, more
         assert "demo: stopped" in rest
     finally:
         if demo.poll() is None:

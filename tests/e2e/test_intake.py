@@ -105,9 +105,10 @@ def test_an_out_of_office_event_becomes_an_absence_awaiting_approval_at_the_next
     assert "waiting for Casey Morgan" in note(airflow, run_id)
     runs = intake_runs(airflow)
     filing = next(r for r in runs if f"filed: {run_id}" in (r.get("note") or ""))
-    next_after = next(r for r in runs if dt.datetime.fromisoformat(r["start_date"]) > made)
-    # the run under way when the event was made, or the next one: within one interval
-    assert runs.index(filing) <= runs.index(next_after)
+    next_after = next((r for r in runs if dt.datetime.fromisoformat(r["start_date"]) > made), None)
+    # the run under way when the event was made, or the next one: within one interval (none after it
+    # yet: the one under way filed it)
+    assert next_after is None or runs.index(filing) <= runs.index(next_after)
     assert absences_of(airflow, TOM) == {run_id}
 
     # the sample scenario's own event (Lena Fischer's, two weeks out) was filed the same way
@@ -149,7 +150,7 @@ def test_approved_then_cut_short_then_deleted_the_absence_follows_the_event(stac
     airflow.api.wait_for(cancel, finished(airflow, cancel, "ooo_cancel"), dag_id="ooo_cancel", timeout=180)
 
     assert airflow.api.run(cancel, "ooo_cancel")["state"] == "success"
-    assert airflow.api.run(run_id)["state"] == "failed"
+    assert airflow.api.run(run_id)["state"] == "success"  # a cancelled absence is an outcome, not a failure
     assert "Cancelled: by " in note(airflow, run_id)
     assert [e for e in google.list_events(SAM) if e.get("eventType") == "outOfOffice"] == []
     assert absences_of(airflow, SAM) == {run_id}

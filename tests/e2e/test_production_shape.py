@@ -93,6 +93,8 @@ def test_the_sample_absences_run_to_their_digests(stack):
     month_ago = dt.date.today() - dt.timedelta(days=28)
     absences = []
     for params, filed in sample_absences(month_ago):
+        if params["kind"] == "client_visit":  # the demo's third: half days and visits have their own module
+            continue
         if params["kind"] == "planned":  # approved by Allison in the HR tool before it was filed
             params = {**params, "approved_by": ALLISON}
             filed = local(month_ago, dt.time(9), team.person(params["employee"]).timezone).isoformat()

@@ -97,7 +97,7 @@ def at(iso: str) -> dt.datetime:
 
 def task_log(airflow: Stack, ti: dict[str, Any]) -> str:
     """A task instance's log as the UI shows it (its last try)."""
-    endpoint = airflow.api.task_endpoint(ti["run_id"], ti["task_id"], ti["map_index"])
+    endpoint = airflow.api.task_endpoint(ti["dag_run_id"], ti["task_id"], ti["map_index"])
     log = airflow.api.call("GET", f"{endpoint}/logs/{ti['try_number']}", params={"full_content": "true"})
     return str(log["content"])
 

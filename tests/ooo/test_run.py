@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from types import SimpleNamespace
@@ -111,3 +112,20 @@ def test_a_first_try_reads_only_the_records_of_the_steps_before_it(team, plan, m
     step = AbsenceRun.from_context({"ti": again, "dag_run": SimpleNamespace(run_id=RUN_ID)}).step_context()
     assert not step.first_try and step.records.auto_reply_on is not None
     assert {"auto_reply_on", "sms_review", "return_digest"} <= {task for task, _ in again.pulls}
+
+
+def test_a_step_released_after_the_run_was_planned_reads_every_record(team, plan, monkeypatch):
+    """A release's new step runs at once in a run already past its place (design §8): to tell that it came
+    too late it must see the records of the steps after it, so its first try reads them all."""
+    monkeypatch.setattr(run_module, "team_for_run", lambda: team)
+    before_the_step = dataclasses.replace(plan.timeline, moments={k: m for k, m in plan.timeline.moments.items()
+                                                                   if k != "customer_notice"})
+    xcoms = {("validate", "plan"): dataclasses.replace(plan, timeline=before_the_step).to_dict(),
+             ("buddy_handover", "return_value"): {"channel": "D1", "ts": "1.2", "posted": True}}
+    late = TaskOnItsTry("customer_notice", xcoms, try_number=1)
+    step = AbsenceRun.from_context({"ti": late, "dag_run": SimpleNamespace(run_id=RUN_ID)}).step_context()
+    assert step.records.buddy_handover is not None  # the step after it: done before it ran
+
+    planned = TaskOnItsTry("customer_notice", {**xcoms, ("validate", "plan"): plan.to_dict()}, try_number=1)
+    step = AbsenceRun.from_context({"ti": planned, "dag_run": SimpleNamespace(run_id=RUN_ID)}).step_context()
+    assert step.records.buddy_handover is None  # in its plan: only the steps before it
