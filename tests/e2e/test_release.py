@@ -47,7 +47,7 @@ from tests.e2e.next_release import (
 )
 from tests.e2e.stack import answer, as_ops, by_task, finished, next_minute, planned, real_stack, state_of, write_team
 
-pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
+pytestmark = [pytest.mark.e2e, pytest.mark.scheduler, pytest.mark.release]
 
 DOMAIN = "@yellowstonelocal.com"
 MAYA, JORDAN, PRIYA, SAM = (f"{n}{DOMAIN}" for n in ("maya.patel", "jordan.reyes", "priya.nair", "sam.okafor"))
