@@ -30,11 +30,9 @@ def test_compose_runs_every_airflow_component_with_the_run_id_pattern():
     assert pattern in (ROOT / "config" / "airflow.env").read_text()
 
 
-# What only the single-machine checkout sets: its executor (and how the scheduler starts its task
-# processes: with Celery it starts none), and a quicker look for new DAG files.
+# What only the single-machine checkout sets: its executor and a quicker look for new DAG files.
 CHECKOUT_ONLY = {"AIRFLOW__CORE__EXECUTOR", "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR",
-                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "AIRFLOW__SCHEDULER__MP_START_METHOD",
-                 "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"}
+                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"}
 
 
 def test_compose_has_the_checkouts_airflow_settings():

@@ -189,7 +189,7 @@ def _tell(ctx: StepContext, google: Any, recipient: Recipient) -> CustomerEmail:
 
 def _sent(ctx: StepContext, google: Any, recipient: Recipient, message: EmailMessage) -> CustomerEmail:
     """Send ``message`` to ``recipient`` once, and log it once on their HubSpot contact and companies."""
-    gmail_id, sent = send_once(google, message)
+    gmail_id, sent = send_once(google, message, look_first=not ctx.first_try)
     if not sent:
         ctx.log.info("%s was sent to %s by an earlier try", message["Message-ID"], recipient.address)
     engagement = log_sent(ctx, message, [recipient.contact_id], recipient.company_ids)
