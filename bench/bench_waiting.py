@@ -377,12 +377,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["waiting"] = a
         pace = a["all_waiting_after_s"] / max(1, args.absences)
         result["bursts"] = []
+        save(result_name(args.metadata_db, args.absences), {**result, "unfinished": "stopped after phase A"})
         free = iter(range(0, len(people), 1))
         for size in sizes:
             runs = []
             for _ in range(args.repeat):
                 who = [people[next(free)] for _ in range(size)]
                 runs.append(burst(stack, server, team_file, who, manager, size, pace))
+                # kept as it goes, so a run stopped part way leaves what it measured (marked unfinished)
+                save(result_name(args.metadata_db, args.absences), {
+                    **result, "unfinished": "stopped after this burst",
+                    "bursts": [*result["bursts"], {**bursts_summary(runs, TARGETS.get(size, 10.0)), "runs": runs}],
+                    "wall_s": round(time.monotonic() - t_all)})
             result["bursts"].append({**bursts_summary(runs, TARGETS.get(size, 10.0)), "runs": runs})
         if args.finish:
             result["finish"] = phase_finish(stack, people, args.finish)
