@@ -90,7 +90,8 @@ def main() -> None:
                                             dt.datetime.combine(day, dt.time(10), zone), contact_name="Client")
     filed = dt.datetime.combine(day - dt.timedelta(days=14), dt.time(16), dt.timezone.utc)
     absence = parse_absence({"employee": employee.email, "start_date": day.isoformat(), "end_date": day.isoformat(),
-                             "kind": "planned", "approved_by": manager, "reachable": False, "note": ""}, team, filed)
+                             "kind": "planned", "approved_by": manager, "reachable": False, "note": ""}, team, filed,
+                            filed_by="hr-integration")  # an approvals login, as the bench's filings
     timeline = plan_timeline(absence, team, filed)
     plan = Plan(absence, timeline, code="bench")
     records = Records()
