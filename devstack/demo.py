@@ -107,7 +107,10 @@ def demo(argv: list[str] | None = None) -> int:
         if port_in_use(port):
             print(f"demo: port {port} is in use (set OOO_AIRFLOW_PORT / OOO_SANDBOX_PORT)", file=sys.stderr)
             return 1
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
+    # Ctrl-C stops everything, even when the demo was started with SIGINT ignored (as a background job
+    # of a script, or a child of a test runner's worker); SIGTERM stops it cleanly too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     if not args.keep:  # the sandbox starts fresh each time; so do the runs that act on it
         (args.home / "airflow.db").unlink(missing_ok=True)

@@ -21,6 +21,7 @@ import yaml
 
 from devstack.stack import Stack
 from ooo.cli import main
+from ooo.keys import run_key
 from ooo.steps.calendar import MARKER
 from ooo.team import load_team
 from sandbox import SandboxServer
@@ -163,5 +164,5 @@ def test_a_client_visits_thread_reaches_the_employee_when_the_afternoon_begins(s
     # not a failure) and the block comes off.
     assert main(["cancel", "--run-id", run_id, *as_ops(airflow)]) == 0
     assert airflow.api.run(run_id)["state"] == "success"
-    assert not [e for e in google.list_events(employee) if e.get("eventType") == "outOfOffice"
-                and MARKER in (e.get("extendedProperties") or {}).get("private", {})]
+    assert not [e for e in google.list_events(employee) if e.get("eventType") == "outOfOffice"  # the visit's block
+                and (e.get("extendedProperties") or {}).get("private", {}).get(MARKER) == run_key(run_id)]
