@@ -148,6 +148,16 @@ def test_triggerer_killed_while_the_return_morning_waits(stack):
           f"{len(effects.digests)} digest; run {airflow.api.run(run_id)['state']}")
 
 
+def half_way_through_cleanup(airflow: Any, sandbox: Any, run_id: str, due: Any) -> str:
+    """Wait until ``calendar_cleanup`` runs and has declined half the ``due`` meetings: its task instance id."""
+    tis = airflow.api.wait_for(run_id, lambda tis: state_of("calendar_cleanup")(tis) == "running", timeout=150)
+    deadline = time.monotonic() + 180
+    while sum(patches(sandbox).values()) < len(due) // 2:
+        assert time.monotonic() < deadline, "calendar_cleanup never declined half the meetings"
+        time.sleep(0.2)
+    return str(ti_of(tis, "calendar_cleanup")["id"])
+
+
 def slowed_calendar(sandbox: SandboxServer, team: Team, employee: str, start: dt.datetime,
                     end: dt.datetime) -> list[dict[str, Any]]:
     """The employee's meetings from ``start`` to ``end`` (four at least), with Google slowed to ~1.5 s a
@@ -191,12 +201,7 @@ def test_worker_killed_in_calendar_cleanup_with_half_the_meetings_declined(stack
               "end_date": (back.date() - dt.timedelta(days=1)).isoformat(), "kind": "unexpected"}
     run_id = airflow.api.trigger_absence(params, logical_date=filed.isoformat())["dag_run_id"]
 
-    tis = airflow.api.wait_for(run_id, lambda tis: state_of("calendar_cleanup")(tis) == "running", timeout=150)
-    ti_id = ti_of(tis, "calendar_cleanup")["id"]
-    deadline = time.monotonic() + 180
-    while sum(patches(sandbox).values()) < len(due) // 2:
-        assert time.monotonic() < deadline, "calendar_cleanup never declined half the meetings"
-        time.sleep(0.2)
+    ti_id = half_way_through_cleanup(airflow, sandbox, run_id, due)
     killed = airflow.kill_task(ti_id)
     declined_at_kill = sum(patches(sandbox).values())
     assert len(killed) == 2, killed  # the task and its worker

@@ -32,8 +32,16 @@ from ooo.timeline import local
 from sandbox import SandboxServer
 from sandbox.core import Faults
 from tests.e2e.fault_tally import Run, expect, seed_window, tally
-from tests.e2e.stack import by_task, next_minute, real_stack, state_of
-from tests.e2e.test_process_faults import CRASH_SETTINGS, patches, slowed_calendar, team_of, ti_of, today_of
+from tests.e2e.stack import by_task, next_minute, real_stack
+from tests.e2e.test_process_faults import (
+    CRASH_SETTINGS,
+    half_way_through_cleanup,
+    patches,
+    slowed_calendar,
+    team_of,
+    ti_of,
+    today_of,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
 
@@ -187,12 +195,7 @@ def test_a_celery_worker_killed_in_calendar_cleanup(stack):
     params = {"employee": MAYA, "start_date": start.isoformat(), "end_date": end.isoformat(), "kind": "unexpected"}
     [run] = file(airflow, sandbox, team, [(params, filed.isoformat())])
 
-    tis = airflow.api.wait_for(run.run_id, lambda tis: state_of("calendar_cleanup")(tis) == "running", timeout=150)
-    ti_id = ti_of(tis, "calendar_cleanup")["id"]
-    deadline = time.monotonic() + 180
-    while sum(patches(sandbox).values()) < len(due) // 2:
-        assert time.monotonic() < deadline, "calendar_cleanup never declined half the meetings"
-        time.sleep(0.2)
+    ti_id = half_way_through_cleanup(airflow, sandbox, run.run_id, due)
     victim = airflow.worker_running(ti_id)
     assert victim, "no Celery worker runs calendar_cleanup"
     airflow.kill(victim)
