@@ -31,7 +31,7 @@ IN_FLIGHT = ("queued", "running")  # run states of an absence that is still to b
 #: database's lock after 2 s and answers 500 (``ooo.embedded_db``); a proxy may answer 502-504.
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (1.0, 2.0, 4.0)
-#: Asked again only when asking twice does what asking once does (not a trigger: its run may exist).
+#: Asked again only when asking twice does what asking once does (a trigger looks for its run first).
 IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
@@ -179,9 +179,24 @@ class AirflowApi:
 
     def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], logical_date: str | None = None,
                 what: str = "it was triggered before") -> dict[str, Any]:
+        """Trigger one run. A 5xx is not simply asked again, as the run may have been made (on SQLite
+        the API server answers 500 when its audit log cannot get the lock): the run is looked up after
+        each pause, and the trigger asked again only while it is not there."""
         body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf}
-        r = self._request("POST", f"{self.base_url}/api/v2/{path('dags', dag_id, 'dagRuns')}", again=False,
-                          json=body, headers=self._auth())
+        delays = iter(RETRY_DELAYS)
+        while True:
+            r = self._request("POST", f"{self.base_url}/api/v2/{path('dags', dag_id, 'dagRuns')}", again=False,
+                              json=body, headers=self._auth())
+            delay = next(delays, None) if r.status_code in RETRY_STATUSES else None
+            if delay is None:
+                break
+            time.sleep(delay)
+            try:
+                made = self.find_run(run_id, dag_id)
+            except AirflowApiError:  # still failing: reported below, as the trigger's own answer
+                break
+            if made is not None:
+                return made
         if r.status_code == 409:
             raise RunExists(f"{run_id} exists already: {what}", 409)
         if r.status_code != 200:
@@ -191,15 +206,20 @@ class AirflowApi:
     def run(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, Any]:
         return self.call("GET", path("dags", dag_id, "dagRuns", run_id))
 
-    def run_state(self, run_id: str, dag_id: str = DAG_ID) -> str | None:
-        """The run's state (``queued``, ``running``, ``success``, ``failed``), or None when there is no such run."""
+    def find_run(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, Any] | None:
+        """The run, or None when there is no such run."""
         r = self._request("GET", f"{self.base_url}/api/v2/{path('dags', dag_id, 'dagRuns', run_id)}", again=True,
                           headers=self._auth())
         if r.status_code == 404:
             return None
         if r.status_code != 200:
             raise AirflowApiError(f"GET run {run_id}: {r.status_code} {r.text}", r.status_code)
-        return r.json()["state"]
+        return r.json()
+
+    def run_state(self, run_id: str, dag_id: str = DAG_ID) -> str | None:
+        """The run's state (``queued``, ``running``, ``success``, ``failed``), or None when there is no such run."""
+        run = self.find_run(run_id, dag_id)
+        return None if run is None else run["state"]
 
     def run_ids(self, states: tuple[str, ...] = IN_FLIGHT, dag_id: str = DAG_ID) -> set[str]:
         """The ids of the DAG's runs in ``states`` (every page)."""

@@ -1,5 +1,6 @@
-"""The REST client asks again when the API server answers 5xx (SQLite's lock), but never re-files; a
-task's login is kept for the next task, and given up when the server refuses it."""
+"""The REST client asks again when the API server answers 5xx (SQLite's lock), and files again only
+when the run is not there; a task's login is kept for the next task, and given up when the server
+refuses it."""
 
 from __future__ import annotations
 
@@ -36,8 +37,11 @@ class FlakyAirflow(BaseHTTPRequestHandler):
 
     fail = 0
     lifetime = 86400.0
+    #: Whether a trigger answered 500 made its run all the same (the audit log failed after the insert).
+    made_when_failed = False
     seen: list[tuple[str, str, dict]] = []
     notes: dict[str, str] = {}
+    runs: dict[str, dict] = {}
     valid: set[str] = set()
 
     def _answer(self) -> None:
@@ -45,6 +49,8 @@ class FlakyAirflow(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         self.seen.append((self.command, path, body))
         if sum(1 for m, p, _ in self.seen if (m, p) == (self.command, path)) <= self.fail:
+            if self.made_when_failed and self.command == "POST" and path == "/api/v2/dags/ooo_absence/dagRuns":
+                self.runs[body["dag_run_id"]] = {"dag_run_id": body["dag_run_id"], "state": "queued"}
             return self._send(500, LOCKED)
         if path == "/auth/token":
             token = jwt(self.lifetime, len(self.valid))
@@ -56,7 +62,12 @@ class FlakyAirflow(BaseHTTPRequestHandler):
             self.notes[unquote(path.rsplit("/", 1)[1])] = body["note"]
             return self._send(200, {"note": body["note"]})
         if self.command == "POST" and path == "/api/v2/dags/ooo_absence/dagRuns":
-            return self._send(200, {"dag_run_id": body["dag_run_id"], "state": "queued"})
+            if body["dag_run_id"] in self.runs:
+                return self._send(409, {"detail": "exists"})
+            self.runs[body["dag_run_id"]] = {"dag_run_id": body["dag_run_id"], "state": "queued"}
+            return self._send(200, self.runs[body["dag_run_id"]])
+        if self.command == "GET" and unquote(path.rsplit("/", 1)[1]) in self.runs:
+            return self._send(200, self.runs[unquote(path.rsplit("/", 1)[1])])
         return self._send(404, {"detail": "Not Found"})
 
     do_POST = do_PATCH = do_GET = _answer
@@ -76,7 +87,7 @@ class FlakyAirflow(BaseHTTPRequestHandler):
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FlakyAirflow]]:
     monkeypatch.setattr(airflow_api, "RETRY_DELAYS", (0.01, 0.02, 0.04))
-    handler = type("Handler", (FlakyAirflow,), {"seen": [], "notes": {}, "valid": set()})
+    handler = type("Handler", (FlakyAirflow,), {"seen": [], "notes": {}, "runs": {}, "valid": set()})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     handler.url = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -99,12 +110,32 @@ def test_a_server_that_keeps_failing_is_reported_after_three_more_tries(server):
     assert len(server.seen) == 4 and server.notes == {}
 
 
-def test_a_filing_answered_500_is_not_filed_again(server):
-    server.fail = 1  # the login is asked again; the filing is not: its run may exist already
+def filings(server: type[FlakyAirflow]) -> list[str]:
+    return [m for m, p, _ in server.seen if p.startswith("/api/v2/dags/ooo_absence/dagRuns")]
+
+
+def test_a_filing_answered_500_is_looked_for_and_filed_again_only_when_it_was_not_made(server):
+    server.fail = 2  # two 500s to each: the login, the filing (that made nothing), the lookup
+    run = AirflowApi(server.url, "ooo-bot", "pw").trigger("ooo_absence", "absence__b", {"employee": "b@example.com"})
+    assert run["dag_run_id"] == "absence__b" and list(server.runs) == ["absence__b"]
+    assert filings(server) == ["POST", "GET", "GET", "GET", "POST", "GET", "POST"]
+
+
+def test_a_filing_answered_500_that_was_made_all_the_same_is_not_filed_twice(server):
+    server.fail, server.made_when_failed = 1, True
+    run = AirflowApi(server.url, "ooo-bot", "pw").trigger("ooo_absence", "absence__b", {"employee": "b@example.com"})
+    assert run == {"dag_run_id": "absence__b", "state": "queued"}
+    assert filings(server) == ["POST", "GET", "GET"]  # found, so not asked again (a second POST would answer 409)
+
+
+def test_a_filing_that_keeps_failing_is_reported_and_made_nothing(server):
+    server.fail = 10
+    api = AirflowApi(server.url, "ooo-bot", "pw")
+    api._token = jwt(3600)  # signed in before the trouble began
+    server.valid.add(api._token)
     with pytest.raises(AirflowApiError, match="Airflow refused ooo_absence absence__b: 500"):
-        AirflowApi(server.url, "ooo-bot", "pw").trigger("ooo_absence", "absence__b", {"employee": "b@example.com"})
-    assert [(m, p) for m, p, _ in server.seen] == [
-        ("POST", "/auth/token"), ("POST", "/auth/token"), ("POST", "/api/v2/dags/ooo_absence/dagRuns")]
+        api.trigger("ooo_absence", "absence__b", {"employee": "b@example.com"})
+    assert filings(server) == ["POST", "GET", "GET", "GET", "GET"] and server.runs == {}  # the lookup failed too
 
 
 def test_every_path_segment_is_quoted_so_a_run_id_cannot_reach_another_resource(server):
