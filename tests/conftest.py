@@ -47,6 +47,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = "checkout-airflow-home"
         if not marked:
             item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("crash") or item.get_closest_marker("release"):
+            item.add_marker(pytest.mark.long)
         _tell_xdist(config, item, group)
     # xdist hands the groups out in collection order: the longest first, so that neither worker is
     # left with one of them at the end while the other idles (scripts/test.sh's wall time).
@@ -64,8 +66,8 @@ def _tell_xdist(config: pytest.Config, item: pytest.Item, group: str) -> None:
     node_id = getattr(item, "_id", None)
     if not getattr(config.option, "loadgroup", False) or node_id is None or hasattr(item, "_nodeid"):
         return  # not a loadgroup worker, or a pytest where xdist's own suffix works
-    if "@" in item.nodeid:
-        return
+    if item.nodeid.rfind("@") > item.nodeid.rfind("]"):
+        return  # suffixed already (an "@" inside the params, an email's, is not a group: xdist reads it so too)
     # As xdist would: the suffix ends the id (pytest's short summary may still show a "]" after it).
     last = node_id.names[-1] + (f"[{node_id.params}]" if node_id.params is not None else "")
     item._id = type(node_id)(path=node_id.path, names=(*node_id.names[:-1], f"{last}@{group}"))

@@ -262,9 +262,18 @@ class AirflowApi:
                   json={"note": note})
 
     def skip_task(self, run_id: str, task_id: str, map_index: int, note: str, dag_id: str = DAG_ID) -> None:
-        """Mark a task instance skipped, with the reason as its note: its wait is dropped, it never runs."""
-        self.call("PATCH", self.task_endpoint(run_id, task_id, map_index, dag_id), json={"new_state": "skipped",
-                                                                                          "note": note})
+        """Mark a task instance skipped, with the reason as its note: its wait is dropped, it never runs.
+
+        Airflow answers 409 when the task is skipped already: asked again after a 500 whose change
+        was made (SQLite's lock, ``ooo.embedded_db``), or the step skipped itself on reading the
+        changed plan. Either way it is skipped, and the reason still goes on it."""
+        endpoint = self.task_endpoint(run_id, task_id, map_index, dag_id)
+        try:
+            self.call("PATCH", endpoint, json={"new_state": "skipped", "note": note})
+        except AirflowApiError as exc:
+            if exc.status != 409:
+                raise
+            self.set_task_note(run_id, task_id, map_index, note, dag_id)
 
     def set_xcom(self, run_id: str, task_id: str, key: str, value: Any, dag_id: str = DAG_ID) -> None:
         self.call("PATCH", path("dags", dag_id, "dagRuns", run_id, "taskInstances", task_id, "xcomEntries", key),

@@ -10,12 +10,17 @@ from devstack.postgres import Postgres
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A real-stack module runs once per metadata DB: ``--metadata-db``, else its ``metadata_dbs`` mark."""
+    """A real-stack module runs once per metadata DB: ``--metadata-db``, else its ``metadata_dbs`` mark
+    (its PostgreSQL run then in the long suite)."""
     if "metadata_backend" not in metafunc.fixturenames:
         return
     chosen = metafunc.config.getoption("metadata_db")
     mark = metafunc.definition.get_closest_marker("metadata_dbs")
-    backends = [chosen] if chosen else list(mark.args) if mark else ["sqlite"]
+    if chosen:
+        backends = [chosen]
+    else:  # PostgreSQL beside SQLite is in the long suite (CI's run proves PostgreSQL with the production shape)
+        backends = [pytest.param(b, marks=pytest.mark.long) if b != "sqlite" else b
+                    for b in (mark.args if mark else ["sqlite"])]
     metafunc.parametrize("metadata_backend", backends, indirect=True, scope="module")
 
 

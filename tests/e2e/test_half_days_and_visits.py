@@ -114,6 +114,7 @@ def test_half_days_land_on_the_afternoon_and_the_morning_across_dst(stack, emplo
             f"back {last:%a %b} {last.day} at 12:00") in note
 
 
+@pytest.mark.long  # it waits for a split time minutes off, on the real clock
 def test_a_client_visits_thread_reaches_the_employee_when_the_afternoon_begins(stack):
     airflow, sandbox = stack
     employee, moment, hhmm = next_minute(PEOPLE_BY_ZONE, lead=150)

@@ -117,6 +117,7 @@ def test_an_out_of_office_event_becomes_an_absence_awaiting_approval_at_the_next
     airflow.api.wait_for(lena_id, lambda tis: state_of("approval")(tis) == "awaiting_input", timeout=120)
 
 
+@pytest.mark.long  # three intakes of the calendar, a minute apart on the real clock
 def test_approved_then_cut_short_then_deleted_the_absence_follows_the_event(stack, monkeypatch):
     airflow, sandbox = stack
     for name, value in connection_env(sandbox.sandbox.connections()).items():

@@ -23,7 +23,8 @@ from sandbox import SandboxServer
 from sandbox.apis.slack import ADMIN_USER_TOKEN
 from tests.e2e.stack import by_task, finished, next_minute, real_stack, write_team
 
-pytestmark = [pytest.mark.e2e, pytest.mark.scheduler]
+# In the long suite: it waits for a return moment three minutes off, on the real clock.
+pytestmark = [pytest.mark.e2e, pytest.mark.scheduler, pytest.mark.long]
 
 PEOPLE_BY_ZONE = ["maya.patel@yellowstonelocal.com", "sam.okafor@yellowstonelocal.com",
                   "priya.nair@yellowstonelocal.com"]
