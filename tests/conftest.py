@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.module.__name__ not in LONGEST_FIRST)
 
 
-#: The real-stack modules that take longest (docs/RELIABILITY.md, "The whole suite").
+#: The real-stack modules that take longest with the long suite in (docs/RELIABILITY.md, "The whole suite").
 LONGEST_FIRST = ("tests.e2e.test_production_shape", "tests.e2e.test_process_faults")
 
 
