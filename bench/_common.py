@@ -132,8 +132,6 @@ def bench_people(n: int) -> list[str]:
     return [f"csm{i:03d}@{domain}" for i in range(n)]
 
 
-# -- a real stack ----------------------------------------------------------------------------
-@contextmanager
 def seed_meetings(google: Any, employee: Any, manager: str, day: dt.date, count: int, zone: str) -> None:
     """``count`` half-hour meetings on ``employee``'s ``day`` from 8:00, two in five with a client (the
     employee organises those: their clients get the reschedule note), the rest internal (the manager's)."""
@@ -153,6 +151,8 @@ def seed_meetings(google: Any, employee: Any, manager: str, day: dt.date, count:
         })
 
 
+# -- a real stack ----------------------------------------------------------------------------
+@contextmanager
 def real_stack(name: str, team_file_people: int = 40, dags: Path | None = None, dag_id: str = "ooo_absence",
                env: dict[str, str] | None = None, timezone: str = "Europe/London",
                client_timeout: int | None = None, metadata_db: str = "sqlite",

@@ -24,6 +24,7 @@ import requests
 
 from devstack.stack import ROOT, Stack
 from ooo.absence import run_id_for
+from ooo.airflow_api import AirflowApi, AirflowApiError
 from sandbox import SandboxServer
 from tests.e2e.stack import by_task, finished, planned, real_stack, state_of, wait_parked
 
@@ -61,6 +62,7 @@ class Client:
         r = requests.post(f"{url}/auth/token", json={"username": username, "password": password}, timeout=30)
         assert r.status_code == 201, f"{username} could not sign in: {r.status_code} {r.text}"
         self.token = r.json()["access_token"]
+        self.api = AirflowApi(url, username, password)  # what a script of this login would file with
 
     def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         for pause in (1, 2, 4, None):  # SQLite's lock answers 500 now and then (ooo.embedded_db)
@@ -126,22 +128,16 @@ RUNS = "/api/v2/dags/ooo_absence/dagRuns"
 
 
 def _file(world: World, role: str, dag_id: str, run_id: str, conf: dict[str, Any]) -> int:
-    """Trigger a run; refused, it must not exist.
-
-    A trigger is not asked again blindly (its run may exist): on SQLite's 500 (``ooo.embedded_db``) the
-    run is looked up first, as ``ooo.airflow_api`` does, and the trigger asked again only if it is not there.
-    """
-    for pause in (1, 2, 4, None):
-        r = world.clients[role]("POST", f"/api/v2/dags/{dag_id}/dagRuns",
-                                json={"dag_run_id": run_id, "logical_date": None, "conf": conf})
-        if r.status_code != 500 or pause is None:
-            break
-        time.sleep(pause)
-        if world.run(run_id, dag_id) is not None:
-            return 201
-    if r.status_code == 403:
+    """Trigger a run as a script would (``ooo.airflow_api``: on SQLite's 500 it looks for the run before
+    asking again); refused, it must not exist."""
+    try:
+        world.clients[role].api.trigger(dag_id, run_id, conf)
+        status = 200
+    except AirflowApiError as refused:
+        status = refused.status or 0
+    if status == 403:
         assert world.run(run_id, dag_id) is None, f"{role} was refused {dag_id} {run_id}, yet it exists"
-    return r.status_code
+    return status
 
 
 def trigger_absence(world: World, role: str) -> int:
